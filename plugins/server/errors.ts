@@ -1,0 +1,45 @@
+import { defineError } from '../internal/errors.js'
+
+/** An option of `serverOptions()` / `devCertificate()` has the wrong type or value. */
+export const FST_FLEET_SERVER_INVALID_OPTION = defineError(
+  'FST_FLEET_SERVER_INVALID_OPTION',
+  'fastify-fleet/server: invalid option %s: %s',
+  500,
+  TypeError
+)
+
+/** A TLS file (key, certificate or CA) could not be read. */
+export const FST_FLEET_SERVER_TLS_FILE_UNREADABLE = defineError(
+  'FST_FLEET_SERVER_TLS_FILE_UNREADABLE',
+  'fastify-fleet/server: cannot read the %s file %s: %s'
+)
+
+/** TLS material that is not a usable PEM key or certificate. */
+export const FST_FLEET_SERVER_TLS_INVALID = defineError(
+  'FST_FLEET_SERVER_TLS_INVALID',
+  'fastify-fleet/server: the %s from %s is not valid: %s'
+)
+
+/** The private key does not belong to the certificate. */
+export const FST_FLEET_SERVER_TLS_KEY_MISMATCH = defineError(
+  'FST_FLEET_SERVER_TLS_KEY_MISMATCH',
+  'fastify-fleet/server: the private key from %s does not match the certificate from %s'
+)
+
+/** A certificate of the chain has expired or is not valid yet. */
+export const FST_FLEET_SERVER_TLS_CERT_EXPIRED = defineError(
+  'FST_FLEET_SERVER_TLS_CERT_EXPIRED',
+  'fastify-fleet/server: the certificate "%s" from %s is not valid now (valid from %s to %s)'
+)
+
+/** Production mode without TLS material: we never fall back to a self-signed certificate there. */
+export const FST_FLEET_SERVER_TLS_MISSING = defineError(
+  'FST_FLEET_SERVER_TLS_MISSING',
+  'fastify-fleet/server: no TLS key and certificate in production mode; pass `key` and `cert` (PEM or file paths), or `protocol: \'http\'` behind a TLS-terminating proxy'
+)
+
+/** The development certificate could not be generated. */
+export const FST_FLEET_SERVER_DEV_CERT_FAILED = defineError(
+  'FST_FLEET_SERVER_DEV_CERT_FAILED',
+  'fastify-fleet/server: cannot create the development certificate: %s'
+)

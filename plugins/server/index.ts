@@ -1,0 +1,60 @@
+import type { Server } from 'node:http'
+import type { Http2SecureServer } from 'node:http2'
+import type { FastifyHttp2SecureOptions, FastifyHttpOptions } from 'fastify'
+import { devCertificate } from './dev-certificate.js'
+import { FST_FLEET_SERVER_TLS_MISSING } from './errors.js'
+import { normalizeOptions, type PlainServerOptions, type SecureServerOptions } from './options.js'
+import { loadTlsMaterial } from './tls-material.js'
+
+export { devCertificate, defaultCacheDir, type DevCertificate } from './dev-certificate.js'
+export * from './errors.js'
+export type { DevCertificateOptions, PemSource, PlainServerOptions, SecureServerOptions, ServerOptionsInput } from './options.js'
+
+/** Fastify options for HTTP/2 over TLS with the HTTP/1.1 fallback. */
+export type FleetSecureServerOptions = FastifyHttp2SecureOptions<Http2SecureServer> & {
+  http2: true
+  https: FastifyHttp2SecureOptions<Http2SecureServer>['https'] & {
+    key: string
+    cert: string
+    allowHTTP1: boolean
+    minVersion: 'TLSv1.2' | 'TLSv1.3'
+  }
+}
+
+/** Fastify options for plain HTTP/1.1. */
+export type FleetPlainServerOptions = FastifyHttpOptions<Server> & { http2?: false, https?: null }
+
+/**
+ * Fastify server options for HTTP/2 over TLS with the HTTP/1.1 fallback on the same port:
+ * `fastify(await serverOptions({ key, cert, ca }))`. TLS material may be PEM text or file
+ * paths and is checked now (readable, key matches, not expired), so a bad file fails at
+ * start-up with a coded error that names it. Without `key`/`cert`, development mode uses a
+ * cached self-signed certificate and production mode fails. `protocol: 'http'` gives plain HTTP/1.1.
+ */
+export async function serverOptions (options: PlainServerOptions): Promise<FleetPlainServerOptions>
+export async function serverOptions (options?: SecureServerOptions): Promise<FleetSecureServerOptions>
+export async function serverOptions (
+  options: SecureServerOptions | PlainServerOptions = {}
+): Promise<FleetSecureServerOptions | FleetPlainServerOptions> {
+  const opts = normalizeOptions(options)
+  if (opts.protocol === 'http') return { http2: false }
+
+  let material: { key: string, cert: string, ca?: string[] }
+  if (opts.key !== undefined && opts.cert !== undefined) {
+    material = await loadTlsMaterial({ key: opts.key, cert: opts.cert, ca: opts.ca, passphrase: opts.passphrase })
+  } else if (opts.mode === 'production') {
+    throw new FST_FLEET_SERVER_TLS_MISSING()
+  } else {
+    material = await devCertificate(opts.devCertificate)
+  }
+
+  const https: FleetSecureServerOptions['https'] = {
+    allowHTTP1: opts.allowHTTP1,
+    key: material.key,
+    cert: material.cert,
+    minVersion: opts.minVersion
+  }
+  if (material.ca !== undefined && material.ca.length > 0) https.ca = material.ca
+  if (opts.passphrase !== undefined) https.passphrase = opts.passphrase
+  return { http2: true, https }
+}

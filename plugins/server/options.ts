@@ -1,0 +1,225 @@
+import { FST_FLEET_SERVER_INVALID_OPTION } from './errors.js'
+import { resolveMode, type Mode } from '../internal/mode.js'
+
+/**
+ * TLS material: PEM text (string or Buffer), or the path of a PEM file
+ * (string or `file:` URL). A string that contains `-----BEGIN` is PEM text.
+ */
+export type PemSource = string | Buffer | URL
+
+/** Options of `devCertificate()`. */
+export interface DevCertificateOptions {
+  /**
+   * Folder that caches the certificate between runs; created with mode 0700,
+   * the PEM file inside with mode 0600.
+   * @default `$XDG_CACHE_HOME/fastify-fleet` (else `~/.cache/fastify-fleet`;
+   * `~/Library/Caches/fastify-fleet` on macOS, `%LOCALAPPDATA%\fastify-fleet` on Windows)
+   */
+  cacheDir?: string
+  /**
+   * Names and IP addresses the certificate is valid for (subject alternative names).
+   * @default ['localhost', '127.0.0.1', '::1']
+   */
+  hosts?: string[]
+  /**
+   * Validity of a new certificate, in days.
+   * @default 30
+   */
+  days?: number
+  /**
+   * A cached certificate that expires within this many seconds is made anew.
+   * @default 86400
+   */
+  renewBefore?: number
+}
+
+/** Options of `serverOptions()` for HTTP/2 over TLS with the HTTP/1.1 fallback. */
+export interface SecureServerOptions {
+  /**
+   * `'https'`: HTTP/2 over TLS, HTTP/1.1 on the same port for clients without `h2`.
+   * @default 'https'
+   */
+  protocol?: 'https'
+  /**
+   * Private key (PEM text or file path). Without `key` and `cert`, development mode uses
+   * `devCertificate()` and production mode fails with `FST_FLEET_SERVER_TLS_MISSING`.
+   * @default undefined
+   */
+  key?: PemSource
+  /**
+   * Certificate (PEM text or file path); may hold the intermediate chain after the leaf.
+   * @default undefined
+   */
+  cert?: PemSource
+  /**
+   * Intermediate CA certificates (PEM text or file paths, each may hold several).
+   * The issuers of `cert` found here are presented to clients after it.
+   * @default undefined
+   */
+  ca?: PemSource | PemSource[]
+  /**
+   * Passphrase of an encrypted private key.
+   * @default undefined
+   */
+  passphrase?: string
+  /**
+   * Oldest TLS version accepted.
+   * @default 'TLSv1.2'
+   */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3'
+  /**
+   * Accept HTTP/1.1 clients (ALPN `http/1.1` or none) on the HTTP/2 port.
+   * @default true
+   */
+  allowHTTP1?: boolean
+  /**
+   * `'production'` never makes a self-signed certificate.
+   * @default `'production'` when `NODE_ENV=production`, else `'development'`
+   */
+  mode?: Mode
+  /**
+   * Options of the development certificate, used only when no `key`/`cert` is given.
+   * @default {}
+   */
+  devCertificate?: DevCertificateOptions
+}
+
+/** Options of `serverOptions()` for plain HTTP/1.1 (local development, or behind a TLS proxy). */
+export interface PlainServerOptions {
+  /** `'http'`: plain HTTP/1.1, no TLS. */
+  protocol: 'http'
+  /**
+   * Accepted for symmetry with the secure options; plain HTTP needs no TLS material.
+   * @default `'production'` when `NODE_ENV=production`, else `'development'`
+   */
+  mode?: Mode
+}
+
+export type ServerOptionsInput = SecureServerOptions | PlainServerOptions
+
+export const DEFAULTS = {
+  protocol: 'https',
+  minVersion: 'TLSv1.2',
+  allowHTTP1: true
+} as const satisfies Required<Pick<SecureServerOptions, 'protocol' | 'minVersion' | 'allowHTTP1'>>
+
+export const DEV_CERT_DEFAULTS = {
+  hosts: ['localhost', '127.0.0.1', '::1'],
+  days: 30,
+  renewBefore: 86400
+} as const satisfies Required<Omit<DevCertificateOptions, 'cacheDir'>>
+
+export interface NormalizedSecureOptions {
+  protocol: 'https'
+  key: PemSource | undefined
+  cert: PemSource | undefined
+  ca: PemSource[]
+  passphrase: string | undefined
+  minVersion: 'TLSv1.2' | 'TLSv1.3'
+  allowHTTP1: boolean
+  mode: Mode
+  devCertificate: DevCertificateOptions
+}
+
+export interface NormalizedPlainOptions {
+  protocol: 'http'
+  mode: Mode
+}
+
+const isPemSource = (value: unknown): value is PemSource =>
+  (typeof value === 'string' && value.length > 0) || Buffer.isBuffer(value) || value instanceof URL
+
+function invalid (name: string, reason: string): never {
+  throw new FST_FLEET_SERVER_INVALID_OPTION(name, reason)
+}
+
+/** Validates the options of `serverOptions()` without touching the caller's object. */
+export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions | NormalizedPlainOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    invalid('options', 'expected an object')
+  }
+  const opts = input as Record<string, unknown>
+  const protocol = opts.protocol ?? DEFAULTS.protocol
+  if (protocol !== 'https' && protocol !== 'http') {
+    invalid('protocol', `expected 'https' or 'http', got ${JSON.stringify(protocol)}`)
+  }
+  const mode = opts.mode ?? resolveMode()
+  if (mode !== 'development' && mode !== 'production') {
+    invalid('mode', `expected 'development' or 'production', got ${JSON.stringify(mode)}`)
+  }
+  if (protocol === 'http') {
+    for (const name of ['key', 'cert', 'ca', 'passphrase']) {
+      if (opts[name] !== undefined) invalid(name, "TLS material makes no sense with protocol: 'http'")
+    }
+    return { protocol, mode }
+  }
+
+  for (const name of ['key', 'cert'] as const) {
+    if (opts[name] !== undefined && !isPemSource(opts[name])) {
+      invalid(name, 'expected PEM text, a Buffer, a file path or a file: URL')
+    }
+  }
+  if ((opts.key === undefined) !== (opts.cert === undefined)) {
+    invalid(opts.key === undefined ? 'key' : 'cert', '`key` and `cert` go together')
+  }
+  const ca = opts.ca === undefined ? [] : Array.isArray(opts.ca) ? opts.ca : [opts.ca]
+  if (!ca.every(isPemSource)) invalid('ca', 'expected PEM text, a Buffer, a file path or a list of those')
+  if (ca.length > 0 && opts.cert === undefined) invalid('ca', '`ca` needs `key` and `cert`')
+  if (opts.passphrase !== undefined && typeof opts.passphrase !== 'string') invalid('passphrase', 'expected a string')
+
+  const minVersion = opts.minVersion ?? DEFAULTS.minVersion
+  if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
+    invalid('minVersion', `expected 'TLSv1.2' or 'TLSv1.3', got ${JSON.stringify(minVersion)}`)
+  }
+  const allowHTTP1 = opts.allowHTTP1 ?? DEFAULTS.allowHTTP1
+  if (typeof allowHTTP1 !== 'boolean') invalid('allowHTTP1', 'expected a boolean')
+  const devCertificate = opts.devCertificate ?? {}
+  if (devCertificate === null || typeof devCertificate !== 'object') invalid('devCertificate', 'expected an object')
+
+  return {
+    protocol,
+    key: opts.key as PemSource | undefined,
+    cert: opts.cert as PemSource | undefined,
+    ca: ca as PemSource[],
+    passphrase: opts.passphrase as string | undefined,
+    minVersion,
+    allowHTTP1,
+    mode,
+    devCertificate: { ...(devCertificate as DevCertificateOptions) }
+  }
+}
+
+export interface NormalizedDevCertificateOptions {
+  cacheDir: string | undefined
+  hosts: string[]
+  days: number
+  renewBefore: number
+}
+
+/** Validates the options of `devCertificate()`. */
+export function normalizeDevCertificateOptions (input: unknown = {}): NormalizedDevCertificateOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    invalid('devCertificate', 'expected an object')
+  }
+  const opts = input as Record<string, unknown>
+  const cacheDir = opts.cacheDir
+  if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
+    invalid('devCertificate.cacheDir', 'expected a non-empty path')
+  }
+  const hosts = opts.hosts ?? DEV_CERT_DEFAULTS.hosts
+  if (!Array.isArray(hosts) || hosts.length === 0 || !hosts.every((h) => typeof h === 'string' && h.length > 0)) {
+    invalid('devCertificate.hosts', 'expected a non-empty list of host names or IP addresses')
+  }
+  const days = opts.days ?? DEV_CERT_DEFAULTS.days
+  if (!Number.isInteger(days) || (days as number) < 1 || (days as number) > 825) {
+    invalid('devCertificate.days', 'expected a whole number of days from 1 to 825')
+  }
+  const renewBefore = opts.renewBefore ?? DEV_CERT_DEFAULTS.renewBefore
+  if (typeof renewBefore !== 'number' || !Number.isFinite(renewBefore) || renewBefore < 0) {
+    invalid('devCertificate.renewBefore', 'expected a number of seconds ≥ 0')
+  }
+  if (renewBefore >= (days as number) * 86400) {
+    invalid('devCertificate.renewBefore', 'must be shorter than the validity (`days`)')
+  }
+  return { cacheDir, hosts: [...hosts], days: days as number, renewBefore }
+}
