@@ -32,11 +32,9 @@ export function defaultCacheDir (env: NodeJS.ProcessEnv = process.env, os: strin
 function altNames (cert: X509Certificate): Set<string> {
   const names = new Set<string>()
   for (const entry of (cert.subjectAltName ?? '').split(', ')) {
-    const [type, value] = entry.split(':', 2) as [string, string | undefined]
-    if (value === undefined) continue
-    if (type === 'DNS') names.add(value.toLowerCase())
+    if (entry.startsWith('DNS:')) names.add(entry.slice('DNS:'.length).toLowerCase())
     // Node prints IPv6 SANs in full form (0:0:0:0:0:0:0:1); compare canonical forms
-    if (type === 'IP Address') names.add(canonicalIp(entry.slice('IP Address:'.length)))
+    else if (entry.startsWith('IP Address:')) names.add(canonicalIp(entry.slice('IP Address:'.length)))
   }
   return names
 }
@@ -111,7 +109,7 @@ async function writeCache (dir: string, file: string, key: string, cert: string)
     await rename(tmp, file)
     return true
   } catch {
-    await rm(tmp, { force: true })
+    await rm(tmp, { force: true }).catch(() => {})
     return false
   }
 }

@@ -173,7 +173,7 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
   }
   const allowHTTP1 = opts.allowHTTP1 ?? DEFAULTS.allowHTTP1
   if (typeof allowHTTP1 !== 'boolean') invalid('allowHTTP1', 'expected a boolean')
-  const devCertificate = opts.devCertificate ?? {}
+  const devCertificate = opts.devCertificate === undefined ? {} : opts.devCertificate
   if (devCertificate === null || typeof devCertificate !== 'object') invalid('devCertificate', 'expected an object')
 
   return {
