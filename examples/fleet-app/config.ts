@@ -1,0 +1,110 @@
+import { availableParallelism } from 'node:os'
+
+/** Session stores the demo knows by name (`SESSION_STORE`). */
+export const SESSION_STORES = ['cluster', 'memory', 'redis', 'postgres', 'mysql', 'memcached', 'tiered'] as const
+export type SessionStoreName = typeof SESSION_STORES[number]
+
+/** The demo's settings, read from the environment. */
+export interface FleetAppConfig {
+  port: number
+  host: string
+  workers: number
+  production: boolean
+  tls: { cert: string, key: string, ca: string | undefined } | null
+  sessionStore: SessionStoreName
+  /** `undefined` in development: the primary makes one secret for all workers of this run. */
+  sessionSecret: string | undefined
+  redisUrl: string
+  databaseUrl: string
+  mysqlUrl: string
+  memcachedUrl: string
+  corsOrigins: string[]
+  /** 0: no redirect listener. */
+  redirectPort: number
+  allowedHosts: string[]
+  logLevel: string
+}
+
+/** A setting the demo cannot run with. */
+export class ConfigError extends Error {
+  code = 'FLEET_APP_CONFIG'
+  constructor (variable: string, reason: string) {
+    super(`${variable}: ${reason}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function port (env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero: boolean): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value > 65535 || (value === 0 && !allowZero)) {
+    throw new ConfigError(name, `expected a port number${allowZero ? ' (0 turns it off)' : ''}, got "${raw}"`)
+  }
+  return value
+}
+
+const list = (raw: string | undefined): string[] =>
+  (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+
+function origins (raw: string | undefined): string[] {
+  return list(raw).map((origin) => {
+    let url: URL
+    try {
+      url = new URL(origin)
+    } catch {
+      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin such as https://app.example.com`)
+    }
+    if (url.origin !== origin.replace(/\/$/, '') || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new ConfigError('CORS_ORIGINS', `"${origin}" is not an origin such as https://app.example.com`)
+    }
+    return url.origin
+  })
+}
+
+/** Reads and checks the demo's environment variables (see the README for each). */
+export function readConfig (env: NodeJS.ProcessEnv = process.env): FleetAppConfig {
+  const production = env.NODE_ENV === 'production'
+  const workersRaw = env.WORKERS
+  const workers = workersRaw === undefined || workersRaw === '' ? availableParallelism() : Number(workersRaw)
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) {
+    throw new ConfigError('WORKERS', `expected a whole number ≥ 1, got "${workersRaw}"`)
+  }
+  const sessionStore = (env.SESSION_STORE ?? 'cluster') as SessionStoreName
+  if (!SESSION_STORES.includes(sessionStore)) {
+    throw new ConfigError('SESSION_STORE', `expected one of ${SESSION_STORES.join(', ')}, got "${sessionStore}"`)
+  }
+  const sessionSecret = env.SESSION_SECRET === '' ? undefined : env.SESSION_SECRET
+  if (sessionSecret === undefined && production) {
+    throw new ConfigError('SESSION_SECRET', 'required when NODE_ENV=production')
+  }
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters long')
+  }
+  const cert = env.TLS_CERT ?? ''
+  const key = env.TLS_KEY ?? ''
+  if ((cert === '') !== (key === '')) throw new ConfigError(cert === '' ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together')
+  const allowedHosts = list(env.ALLOWED_HOSTS).map((h) => h.toLowerCase())
+  const redirectPort = port(env, 'REDIRECT_PORT', 8080, true)
+  if (production && redirectPort !== 0 && allowedHosts.length === 0) {
+    throw new ConfigError('ALLOWED_HOSTS', 'required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)')
+  }
+  return {
+    port: port(env, 'PORT', 8443, false),
+    host: env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST,
+    workers: env.FLEET_CLUSTER === '0' ? 1 : workers,
+    production,
+    tls: cert === '' ? null : { cert, key, ca: env.TLS_CA === '' ? undefined : env.TLS_CA },
+    sessionStore,
+    sessionSecret,
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    mysqlUrl: env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+    memcachedUrl: env.MEMCACHED_URL ?? 'memcached://127.0.0.1:11211',
+    corsOrigins: origins(env.CORS_ORIGINS),
+    redirectPort,
+    // development only: production requires the list (checked above)
+    allowedHosts: allowedHosts.length > 0 ? allowedHosts : ['localhost', '127.0.0.1', '::1'],
+    logLevel: env.LOG_LEVEL ?? 'info'
+  }
+}

@@ -1,0 +1,98 @@
+import { availableParallelism } from 'node:os'
+import { test } from 'tap'
+import { readConfig } from '../../examples/fleet-app/config.js'
+
+const SECRET = 'x'.repeat(32)
+
+test('defaults of every variable', async (t) => {
+  t.same(readConfig({}), {
+    port: 8443,
+    host: '127.0.0.1',
+    workers: availableParallelism(),
+    production: false,
+    tls: null,
+    sessionStore: 'cluster',
+    sessionSecret: undefined,
+    redisUrl: 'redis://127.0.0.1:6379',
+    databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+    mysqlUrl: 'mysql://root@127.0.0.1:3306/test',
+    memcachedUrl: 'memcached://127.0.0.1:11211',
+    corsOrigins: [],
+    redirectPort: 8080,
+    allowedHosts: ['localhost', '127.0.0.1', '::1'],
+    logLevel: 'info'
+  })
+})
+
+test('every variable is read', async (t) => {
+  t.same(readConfig({
+    NODE_ENV: 'production',
+    PORT: '443',
+    HOST: '::',
+    WORKERS: '3',
+    SESSION_STORE: 'redis',
+    SESSION_SECRET: SECRET,
+    TLS_CERT: '/tls/cert.pem',
+    TLS_KEY: '/tls/key.pem',
+    TLS_CA: '/tls/ca.pem',
+    REDIS_URL: 'redis://r:6379',
+    DATABASE_URL: 'postgres://p/db',
+    MYSQL_URL: 'mysql://m/db',
+    MEMCACHED_URL: 'memcached://c:11211',
+    CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/',
+    REDIRECT_PORT: '80',
+    ALLOWED_HOSTS: 'Example.com,*.example.com',
+    LOG_LEVEL: 'warn'
+  }), {
+    port: 443,
+    host: '::',
+    workers: 3,
+    production: true,
+    tls: { cert: '/tls/cert.pem', key: '/tls/key.pem', ca: '/tls/ca.pem' },
+    sessionStore: 'redis',
+    sessionSecret: SECRET,
+    redisUrl: 'redis://r:6379',
+    databaseUrl: 'postgres://p/db',
+    mysqlUrl: 'mysql://m/db',
+    memcachedUrl: 'memcached://c:11211',
+    corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
+    redirectPort: 80,
+    allowedHosts: ['example.com', '*.example.com'],
+    logLevel: 'warn'
+  })
+})
+
+test('empty values mean the default; FLEET_CLUSTER=0 runs one process; REDIRECT_PORT=0 turns the redirect off', async (t) => {
+  const c = readConfig({ PORT: '', HOST: '', WORKERS: '', SESSION_SECRET: '', TLS_CERT: '', TLS_KEY: '', REDIRECT_PORT: '' })
+  t.equal(c.port, 8443)
+  t.equal(c.host, '127.0.0.1')
+  t.equal(c.sessionSecret, undefined)
+  t.equal(c.tls, null)
+  t.equal(c.redirectPort, 8080)
+  t.equal(readConfig({ WORKERS: '4', FLEET_CLUSTER: '0' }).workers, 1)
+  t.same(readConfig({ TLS_CERT: 'c', TLS_KEY: 'k', TLS_CA: '' }).tls, { cert: 'c', key: 'k', ca: undefined })
+  t.equal(readConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET, REDIRECT_PORT: '0' }).redirectPort, 0)
+})
+
+test('invalid settings are refused with the variable named', async (t) => {
+  const cases: Array<[NodeJS.ProcessEnv, string]> = [
+    [{ PORT: '0' }, 'PORT: expected a port number, got "0"'],
+    [{ PORT: '70000' }, 'PORT: expected a port number, got "70000"'],
+    [{ PORT: '80a' }, 'PORT: expected a port number, got "80a"'],
+    [{ REDIRECT_PORT: '-1' }, 'REDIRECT_PORT: expected a port number (0 turns it off), got "-1"'],
+    [{ WORKERS: '0' }, 'WORKERS: expected a whole number ≥ 1, got "0"'],
+    [{ WORKERS: 'two' }, 'WORKERS: expected a whole number ≥ 1, got "two"'],
+    [{ SESSION_STORE: 'mongo' }, 'SESSION_STORE: expected one of cluster, memory, redis, postgres, mysql, memcached, tiered, got "mongo"'],
+    [{ NODE_ENV: 'production' }, 'SESSION_SECRET: required when NODE_ENV=production'],
+    [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET: must be at least 32 characters long'],
+    [{ TLS_CERT: 'c' }, 'TLS_KEY: TLS_CERT and TLS_KEY go together'],
+    [{ TLS_KEY: 'k' }, 'TLS_CERT: TLS_CERT and TLS_KEY go together'],
+    [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS: "app.example.com" is not an origin such as https://app.example.com'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS: "https://app.example.com/path" is not an origin such as https://app.example.com'],
+    [{ CORS_ORIGINS: 'ftp://files.example.com' }, 'CORS_ORIGINS: "ftp://files.example.com" is not an origin such as https://app.example.com'],
+    [{ NODE_ENV: 'production', SESSION_SECRET: SECRET }, 'ALLOWED_HOSTS: required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)']
+  ]
+  for (const [env, message] of cases) {
+    t.throws(() => readConfig(env), { name: 'ConfigError', code: 'FLEET_APP_CONFIG', message }, message)
+  }
+})
