@@ -1,4 +1,4 @@
-import cluster from 'node:cluster'
+import cluster, { type Worker } from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { buildApp } from './app.js'
 import { ConfigError, readConfig, type FleetAppConfig } from './config.js'
@@ -13,6 +13,8 @@ const log = (msg: string, extra: Record<string, unknown> = {}): void => {
   process.stdout.write(JSON.stringify({ time: Date.now(), pid: process.pid, msg, ...extra }) + '\n')
 }
 
+const urlHost = (host: string): string => host.includes(':') ? `[${host}]` : host
+
 async function runWorker (config: FleetAppConfig, secret: string): Promise<() => Promise<void>> {
   const app = await buildApp({ config, sessionSecret: secret, logger: { level: config.logLevel } })
   await app.listen({ port: config.port, host: config.host })
@@ -22,20 +24,22 @@ async function runWorker (config: FleetAppConfig, secret: string): Promise<() =>
 async function runRedirect (config: FleetAppConfig): Promise<() => Promise<void>> {
   if (config.redirectPort === 0) return async () => {}
   const redirect = await startRedirect({ port: config.redirectPort, host: config.host, httpsPort: config.port, allowedHosts: config.allowedHosts })
-  log('redirect listening', { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${redirect.port}`, allowedHosts: config.allowedHosts })
+  log('redirect listening', { url: `http://${urlHost(config.host)}:${redirect.port}`, allowedHosts: config.allowedHosts })
   return redirect.close
 }
 
+/** The first SIGTERM or SIGINT stops gracefully; a second one ends the process at once. */
 function onSignals (stop: () => Promise<void>): void {
-  let stopping = false
   const handler = (signal: string): void => {
-    if (stopping) return
-    stopping = true
+    process.off('SIGTERM', handler)
+    process.off('SIGINT', handler)
     log('stopping', { signal })
-    stop().then(() => process.exit(0), (err: Error) => { log('stop failed', { err: err.message }); process.exit(1) })
+    stop().then(() => process.exit(0),
+      /* c8 ignore next -- close() failing cannot be provoked from outside the process */
+      (err: Error) => { log('stop failed', { err: err.message }); process.exit(1) })
   }
-  process.once('SIGTERM', handler)
-  process.once('SIGINT', handler)
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
 }
 
 async function main (): Promise<void> {
@@ -51,7 +55,7 @@ async function main (): Promise<void> {
   if (config.workers === 1) {
     const stopApp = await runWorker(config, secret)
     const stopRedirect = await runRedirect(config)
-    log('listening', { url: `https://${config.host}:${config.port}`, workers: 1 })
+    log('listening', { url: `https://${urlHost(config.host)}:${config.port}`, workers: 1 })
     onSignals(async () => { await stopRedirect(); await stopApp() })
     return
   }
@@ -66,13 +70,13 @@ async function main (): Promise<void> {
   })
   for (let i = 0; i < config.workers; i++) fork()
   const stopRedirect = await runRedirect(config)
-  log('listening', { url: `https://${config.host}:${config.port}`, workers: config.workers })
+  log('listening', { url: `https://${urlHost(config.host)}:${config.port}`, workers: config.workers })
   onSignals(async () => {
     stopping = true
     await stopRedirect()
-    await Promise.all(Object.values(cluster.workers ?? {}).map(async (worker) => await new Promise<void>((resolve) => {
-      worker?.once('exit', () => resolve())
-      worker?.kill('SIGTERM')
+    await Promise.all(Object.values(cluster.workers as Record<string, Worker>).map(async (worker) => await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve())
+      worker.kill('SIGTERM')
     })))
   })
 }

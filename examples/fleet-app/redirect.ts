@@ -24,7 +24,9 @@ export async function startRedirect (opts: { port: number, host: string, httpsPo
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('Bad Request: unknown host\n')
       return
     }
-    const path = (req.url ?? '/').startsWith('/') && !(req.url ?? '').startsWith('//') ? req.url : '/'
+    // origin-form targets only: `//evil.com/` or `http://evil.com/` become `/`
+    const target = String(req.url)
+    const path = target.startsWith('/') && !target.startsWith('//') ? target : '/'
     const authority = (hostname.includes(':') ? `[${hostname}]` : hostname) + (opts.httpsPort === 443 ? '' : `:${opts.httpsPort}`)
     const status = req.method === 'GET' || req.method === 'HEAD' ? 301 : 308
     res.writeHead(status, { location: `https://${authority}${path}`, 'content-length': 0, connection: 'close' }).end()

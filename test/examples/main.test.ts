@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t, { test } from 'tap'
+import { h1Request, h2Request, httpRequestPlain } from '../helpers/clients.js'
+import { freePort } from '../helpers/ports.js'
+
+const MAIN = fileURLToPath(new URL('../../examples/fleet-app/main.ts', import.meta.url))
+let cacheHome: string
+t.before(async () => { cacheHome = await mkdtemp(join(tmpdir(), 'fleet-main-')) })
+t.teardown(() => rm(cacheHome, { recursive: true, force: true }))
+
+interface Running {
+  child: ChildProcess
+  lines: Array<Record<string, unknown>>
+  /** Resolves with the first log line (from now on or already seen) that matches. */
+  waitFor: (match: (line: Record<string, unknown>) => boolean, what: string, timeout?: number) => Promise<Record<string, unknown>>
+  exit: Promise<number | null>
+}
+
+/** Runs the demo's entry point the way `npm start` does, with this test's TypeScript loader. */
+function startDemo (tt: typeof t, env: Record<string, string>): Running {
+  const child = spawn(process.execPath, [...process.execArgv, MAIN], {
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const lines: Array<Record<string, unknown>> = []
+  const waiters = new Set<() => void>()
+  let buffer = ''
+  child.stdout?.setEncoding('utf8')
+  child.stdout?.on('data', (chunk: string) => {
+    buffer += chunk
+    const parts = buffer.split('\n')
+    buffer = parts.pop() as string
+    for (const part of parts) {
+      try { lines.push(JSON.parse(part)) } catch { lines.push({ text: part }) }
+    }
+    for (const w of waiters) w()
+  })
+  const exit = once(child, 'exit').then(([code]) => code as number | null)
+  tt.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exit
+  })
+  const waitFor: Running['waitFor'] = async (match, what, timeout = 30_000) => await new Promise((resolve, reject) => {
+    const check = (): void => {
+      const found = lines.find(match)
+      if (found !== undefined) { done(); resolve(found) }
+    }
+    const timer = setTimeout(() => { done(); reject(new Error(`timed out waiting for ${what}; log: ${JSON.stringify(lines)}`)) }, timeout)
+    const done = (): void => { clearTimeout(timer); waiters.delete(check) }
+    waiters.add(check)
+    check()
+  })
+  return { child, lines, waitFor, exit }
+}
+
+const msg = (text: string) => (line: Record<string, unknown>) => line.msg === text
+
+test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead worker is replaced, SIGTERM stops all', async (t) => {
+  const port = await freePort()
+  const redirectPort = await freePort()
+  const demo = startDemo(t, { WORKERS: '2', PORT: String(port), REDIRECT_PORT: String(redirectPort) })
+  await demo.waitFor(msg('listening'), 'the primary')
+  await demo.waitFor((l) => demo.lines.filter(msg('worker ready')).length >= 2 && l.msg === 'worker ready', 'two workers')
+  const origin = `https://127.0.0.1:${port}`
+
+  const pids = new Set<number>()
+  for (let i = 0; i < 6; i++) {
+    const res = await (i % 2 === 0 ? h2Request : h1Request)(origin, '/health')
+    t.equal(res.status, 200)
+    pids.add(JSON.parse(res.body).pid)
+  }
+  t.equal(pids.size, 2, 'new connections go round-robin to both workers')
+  t.notOk(pids.has(demo.child.pid as number), 'the primary serves no requests')
+
+  const redirect = await httpRequestPlain(`http://127.0.0.1:${redirectPort}`, '/me?x=1')
+  t.equal(redirect.status, 301)
+  t.equal(redirect.headers.location, `https://127.0.0.1:${port}/me?x=1`)
+
+  const victim = [...pids][0] as number
+  process.kill(victim, 'SIGKILL')
+  const died = await demo.waitFor(msg('worker died, replacing it'), 'the respawn')
+  t.equal(died.signal, 'SIGKILL')
+  await demo.waitFor(() => demo.lines.filter(msg('worker ready')).length >= 3, 'a third worker')
+  const after = await h2Request(origin, '/health')
+  t.equal(after.status, 200)
+
+  demo.child.kill('SIGTERM')
+  t.equal(await demo.exit, 0, 'exit code 0 after a clean stop')
+  t.ok(demo.lines.some(msg('stopping')))
+  t.notOk(demo.lines.filter(msg('worker died, replacing it')).length > 1, 'stopping workers are not replaced')
+})
+
+test('WORKERS=1 runs in this process; SIGINT stops it', async (t) => {
+  const port = await freePort()
+  const demo = startDemo(t, { WORKERS: '1', PORT: String(port), REDIRECT_PORT: '0', SESSION_SECRET: 's'.repeat(32) })
+  const listening = await demo.waitFor(msg('listening'), 'start')
+  t.equal(listening.workers, 1)
+  t.notOk(demo.lines.some((l) => /random secret/.test(String(l.msg))), 'SESSION_SECRET is used when set')
+  const res = await h2Request(`https://127.0.0.1:${port}`, '/health')
+  t.same(JSON.parse(res.body), { status: 'ok', pid: demo.child.pid })
+  t.notOk(demo.lines.some(msg('redirect listening')), 'REDIRECT_PORT=0: no redirect listener')
+  demo.child.kill('SIGINT')
+  t.equal(await demo.exit, 0)
+  t.same(demo.lines.filter(msg('stopping')).map((l) => l.signal), ['SIGINT'])
+})
+
+test('FLEET_CLUSTER=0 on IPv6 loopback with the redirect on, in one process', async (t) => {
+  const port = await freePort('::1')
+  const redirectPort = await freePort('::1')
+  const demo = startDemo(t, { WORKERS: '4', FLEET_CLUSTER: '0', HOST: '::1', PORT: String(port), REDIRECT_PORT: String(redirectPort), ALLOWED_HOSTS: 'app.localhost' })
+  const redirect = await demo.waitFor(msg('redirect listening'), 'the redirect')
+  t.same(redirect.allowedHosts, ['app.localhost'])
+  t.equal(redirect.url, `http://[::1]:${redirectPort}`)
+  t.equal((await demo.waitFor(msg('listening'), 'start')).url, `https://[::1]:${port}`)
+  t.equal((await h2Request(`https://[::1]:${port}`, '/health')).status, 200)
+  t.equal((await httpRequestPlain(`http://[::1]:${redirectPort}`, '/', { headers: { host: 'app.localhost' } })).headers.location, `https://app.localhost:${port}/`)
+  t.equal((await httpRequestPlain(`http://[::1]:${redirectPort}`, '/')).status, 400, '[::1] is not in ALLOWED_HOSTS')
+  demo.child.kill('SIGTERM')
+  t.equal(await demo.exit, 0)
+})
+
+test('an invalid setting stops the start with one clear line and exit code 1', async (t) => {
+  const demo = startDemo(t, { WORKERS: 'many' })
+  t.equal(await demo.exit, 1)
+  const line = await demo.waitFor(msg('invalid configuration'), 'the error')
+  t.equal(line.err, 'WORKERS: expected a whole number ≥ 1, got "many"')
+  t.equal(line.code, 'FLEET_APP_CONFIG')
+})
+
+test('a port in use: in one process exit code 1; in a cluster the workers fail and are replaced until stopped', async (t) => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => blocker.close())
+  const port = String((blocker.address() as { port: number }).port)
+
+  const single = startDemo(t, { WORKERS: '1', PORT: port, REDIRECT_PORT: '0' })
+  t.equal(await single.exit, 1)
+  const failed = await single.waitFor(msg('start-up failed'), 'the error')
+  t.equal(failed.code, 'EADDRINUSE')
+
+  const clustered = startDemo(t, { WORKERS: '2', PORT: port, REDIRECT_PORT: '0' })
+  const died = await clustered.waitFor(msg('worker died, replacing it'), 'a failed worker')
+  t.equal(died.code, 1)
+  clustered.child.kill('SIGTERM')
+  t.equal(await clustered.exit, 0)
+})
