@@ -25,7 +25,7 @@ function browser (send: Send, origin: string, ca: string): { request: (path: str
   }
 }
 
-async function start (tt: typeof t, env: NodeJS.ProcessEnv = {}, fullchain = false): Promise<string> {
+async function start (tt: { teardown: (fn: () => unknown) => void }, env: NodeJS.ProcessEnv = {}, fullchain = false): Promise<string> {
   const config = readConfig({ WORKERS: '1', SESSION_STORE: 'memory', TLS_CERT: 'unused', TLS_KEY: 'unused', ...env })
   // TLS_CERT may hold the whole chain, or TLS_CA the intermediate
   const tls = fullchain

@@ -23,7 +23,7 @@ interface Running {
 }
 
 /** Runs the demo's entry point the way `npm start` does, with this test's TypeScript loader. */
-function startDemo (tt: typeof t, env: Record<string, string>): Running {
+function startDemo (tt: { teardown: (fn: () => unknown) => void }, env: Record<string, string>): Running {
   const child = spawn(process.execPath, [...process.execArgv, MAIN], {
     env: { ...process.env, XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'inherit']
