@@ -1,0 +1,105 @@
+import { createRequire } from 'node:module'
+import { ToolMissingError, type LoadParams, type LoadResult } from './load.js'
+import type { LoadRequest, Target } from './scenario.js'
+
+/** The part of autocannon's result object the harness reads (autocannon 8). */
+export interface AutocannonResult {
+  /** Seconds. */
+  duration: number
+  requests: { total: number, average: number }
+  latency: { p99: number, average: number }
+  errors: number
+  timeouts: number
+  non2xx: number
+}
+
+interface AutocannonInstance { stop: () => void }
+type AutocannonFn = (opts: Record<string, unknown>, cb: (err: Error | null, result: AutocannonResult) => void) => AutocannonInstance
+
+/** autocannon's result as a `LoadResult`: req/s = completed requests / duration; failures = errors (timeouts included) + non-2xx. */
+export function autocannonResult (result: AutocannonResult): LoadResult {
+  const ok = Math.max(0, result.requests.total - result.non2xx)
+  return {
+    rps: result.duration > 0 ? ok / result.duration : Number.NaN,
+    requests: ok,
+    failures: result.errors + result.non2xx,
+    p99Ms: result.latency.p99,
+    meanMs: result.latency.average
+  }
+}
+
+/** autocannon options of one timed run (HTTP/1.1, one request in flight per connection, no retries). */
+export function autocannonOptions (target: Target, request: LoadRequest, params: LoadParams): Record<string, unknown> {
+  const opts: Record<string, unknown> = {
+    url: `${target.origin}${request.path}`,
+    method: request.method,
+    headers: request.headers,
+    connections: params.connections,
+    pipelining: 1,
+    duration: params.duration,
+    timeout: 10
+  }
+  if (request.body !== undefined) opts.body = request.body
+  return opts
+}
+
+let loaded: { fn: AutocannonFn, version: string } | null | undefined
+
+/** Loads autocannon once; `null` when it is not installed. */
+function load (): { fn: AutocannonFn, version: string } | null {
+  if (loaded !== undefined) return loaded
+  const require = createRequire(import.meta.url)
+  try {
+    // autocannon is CommonJS without bundled types: load it through require with a local interface.
+    const fn = require('autocannon') as AutocannonFn
+    const { version } = require('autocannon/package.json') as { version: string }
+    loaded = { fn, version: `autocannon ${version}` }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err
+    loaded = null
+  }
+  return loaded
+}
+
+/** `autocannon <version>`, or `null` when autocannon is not installed. */
+export function autocannonVersion (): string | null {
+  return load()?.version ?? null
+}
+
+/**
+ * One autocannon run against `target` (HTTP/1.1; over TLS autocannon never checks the certificate,
+ * so the self-signed dev certificate is accepted, and it sends no ALPN, so an HTTP/2 server with
+ * `allowHTTP1` falls back to HTTP/1.1). Stopped when `signal` aborts or `duration + 30 s` passes.
+ */
+export function runAutocannon (target: Target, request: LoadRequest, params: LoadParams, signal?: AbortSignal): Promise<LoadResult> {
+  const ac = load()
+  if (ac === null) return Promise.reject(new ToolMissingError('autocannon', 'npm install --save-dev autocannon'))
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const finish = (err: Error | null, result?: AutocannonResult): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (err !== null) reject(err)
+      else if (result === undefined) reject(new Error('autocannon gave no result'))
+      else resolve(autocannonResult(result))
+    }
+    // `cancel` runs only from the timer or the abort listener, both after `instance` is set.
+    const cancel = (reason: Error): void => {
+      if (settled) return
+      instance?.stop()
+      finish(reason)
+    }
+    const onAbort = (): void => cancel(new Error('aborted'))
+    if (signal?.aborted === true) return reject(new Error('aborted'))
+    const timer = setTimeout(() => cancel(new Error(`autocannon did not finish within ${params.duration + 30} s`)), params.duration * 1000 + 30_000)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    let instance: AutocannonInstance | undefined
+    try {
+      instance = ac.fn(autocannonOptions(target, request, params), finish)
+    } catch (err) {
+      finish(err as Error)
+    }
+  })
+}

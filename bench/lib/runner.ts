@@ -1,0 +1,106 @@
+import { autocannonVersion, runAutocannon } from './autocannon.js'
+import type { BenchConfig } from './config.js'
+import { h2loadVersion, runH2load } from './h2load.js'
+import type { LoadParams, LoadResult } from './load.js'
+import { resolveRequest, type LoadRequest, type Protocol, type Scenario, type Target } from './scenario.js'
+import { startServer, type ServerProcess } from './server-process.js'
+import { formatRps, formatMs } from './stats.js'
+import { summarize, type RowResult } from './table.js'
+
+/** A load generator for one protocol. */
+export interface Loader {
+  tool: string
+  /** How to install it, shown when it is missing. */
+  install: string
+  /** The tool's version, `null` when not installed. */
+  version: () => Promise<string | null>
+  run: (target: Target, request: LoadRequest, params: LoadParams, signal?: AbortSignal) => Promise<LoadResult>
+}
+
+export const LOADERS: Record<Protocol, Loader> = {
+  h2: { tool: 'h2load', install: 'apt-get install nghttp2-client', version: h2loadVersion, run: runH2load },
+  h1: { tool: 'autocannon', install: 'npm install --save-dev autocannon', version: async () => autocannonVersion(), run: runAutocannon }
+}
+
+export interface RunContext {
+  config: BenchConfig
+  /** `dist/bench/servers/`, for server modules given as file names. */
+  serversDir: URL
+  /** Tool versions by protocol (`null` = missing), from `LOADERS[p].version()`. */
+  tools: Record<Protocol, string | null>
+  signal: AbortSignal
+  /** Progress lines (stderr). */
+  log: (line: string) => void
+}
+
+const errorRows = (scenario: Scenario, error: string, failed: boolean): RowResult[] =>
+  scenario.anchors.map((a) => ({ scenario: scenario.name, anchor: a.label, protocol: scenario.protocol, error, failed, notes: scenario.notes }))
+
+/**
+ * Runs one scenario: starts its servers one after the other (fleet first, so a dev certificate made
+ * on the first run is cached before the anchors read it), warms each up, then loads them in turn for
+ * `rounds` rounds (fleet, anchor 1, …, anchor n; fleet, anchor 1, …) and stops them. One row per anchor.
+ * A missing tool or a failure gives rows that say why instead of throwing; an abort throws.
+ */
+export async function runScenario (scenario: Scenario, ctx: RunContext): Promise<RowResult[]> {
+  const { config, signal, log } = ctx
+  const loader = LOADERS[scenario.protocol]
+  if (ctx.tools[scenario.protocol] === null) {
+    log(`[${scenario.name}] skipped: ${loader.tool} not installed`)
+    return errorRows(scenario, `not measured: ${loader.tool} not installed (${loader.install})`, false)
+  }
+
+  const entries = [{ label: 'fleet', entry: scenario.fleet }, ...scenario.anchors.map((a) => ({ label: a.label, entry: a }))]
+  const scheme = scenario.scheme ?? 'https'
+  const params: LoadParams = { duration: config.duration, connections: config.connections, streams: config.streams }
+  const servers: ServerProcess[] = []
+  const runs: LoadResult[][] = entries.map(() => [])
+  try {
+    const requests: LoadRequest[] = []
+    const targets: Target[] = []
+    for (const { label, entry } of entries) {
+      signal.throwIfAborted()
+      const server = await startServer(label, entry, ctx.serversDir)
+      servers.push(server)
+      const target: Target = { scheme, host: '127.0.0.1', port: server.port, origin: `${scheme}://127.0.0.1:${server.port}` }
+      const base = resolveRequest(scenario.request)
+      targets.push(target)
+      requests.push(scenario.prepare === undefined ? base : resolveRequest(base, await scenario.prepare(target, base)))
+    }
+    log(`[${scenario.name}] ${servers.map((s) => `${s.label} pid ${s.pid} port ${s.port}`).join(', ')}`)
+
+    const load = async (i: number, duration: number): Promise<LoadResult> => {
+      const server = servers[i]!
+      if (!server.alive()) throw new Error(`${server.label} server exited during the run`)
+      return await loader.run(targets[i]!, requests[i]!, { ...params, duration }, signal)
+    }
+    if (config.warmup > 0) {
+      for (let i = 0; i < entries.length; i++) await load(i, config.warmup)
+    }
+    for (let round = 1; round <= config.rounds; round++) {
+      for (let i = 0; i < entries.length; i++) {
+        const result = await load(i, config.duration)
+        runs[i]!.push(result)
+        const latency = Number.isFinite(result.p99Ms) ? `p99 ${formatMs(result.p99Ms)}` : `mean ${formatMs(result.meanMs)}`
+        log(`[${scenario.name}] round ${round}/${config.rounds} ${entries[i]!.label}: ${formatRps(result.rps)} req/s, ${latency}, ${result.failures} failed`)
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) throw err
+    const message = err instanceof Error ? err.message : String(err)
+    log(`[${scenario.name}] failed: ${message}`)
+    return errorRows(scenario, `failed: ${message}`, true)
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
+  }
+
+  const fleet = summarize(runs[0]!)
+  return scenario.anchors.map((a, j) => ({
+    scenario: scenario.name,
+    anchor: a.label,
+    protocol: scenario.protocol,
+    fleet,
+    anchorSide: summarize(runs[j + 1]!),
+    notes: scenario.notes
+  }))
+}

@@ -1,0 +1,123 @@
+// `npm run bench`: runs every scenario in bench/scenarios/, prints one table, writes bench/RESULTS.md.
+// Settings: BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_STREAMS, BENCH_ONLY,
+// BENCH_RESULTS (see bench/README.md).
+import { readdir, writeFile } from 'node:fs/promises'
+import { availableParallelism, arch, cpus, loadavg, platform, release } from 'node:os'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { estimateSeconds, readConfig, type BenchConfig } from './lib/config.js'
+import { renderReport, type MachineInfo } from './lib/report.js'
+import { LOADERS, runScenario } from './lib/runner.js'
+import { scenariosOf, type Protocol, type Scenario } from './lib/scenario.js'
+import { killAllServersSync, stopAllServers } from './lib/server-process.js'
+import { formatDuration } from './lib/stats.js'
+import { resultsTable, type RowResult } from './lib/table.js'
+
+const scenariosDir = new URL('./scenarios/', import.meta.url)
+const serversDir = new URL('./servers/', import.meta.url)
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+const log = (line: string): void => { process.stderr.write(`${line}\n`) }
+
+/**
+ * Every scenario of every compiled module in `dist/bench/scenarios/`, in file-name order, filtered by
+ * `BENCH_ONLY`; a module that does not load or export scenarios becomes a failed row.
+ */
+async function discover (only: string | undefined): Promise<{ scenarios: Scenario[], broken: RowResult[] }> {
+  const files = (await readdir(scenariosDir)).filter((f) => f.endsWith('.js')).sort()
+  const needle = only?.toLowerCase()
+  const scenarios: Scenario[] = []
+  const broken: RowResult[] = []
+  for (const file of files) {
+    const source = `bench/scenarios/${file.replace(/\.js$/, '.ts')}`
+    try {
+      const mod = await import(new URL(file, scenariosDir).href) as { default?: unknown }
+      scenarios.push(...scenariosOf(mod.default, source).filter((s) => needle === undefined ||
+        file.toLowerCase().includes(needle) || s.name.toLowerCase().includes(needle)))
+    } catch (err) {
+      if (needle !== undefined && !file.toLowerCase().includes(needle)) continue
+      const text = (err as Error).message
+      const message = text.startsWith(source) ? text : `${source}: ${text}`
+      log(message)
+      broken.push({ scenario: source, anchor: '', protocol: 'h1', error: `failed: ${message}`, failed: true })
+    }
+  }
+  return { scenarios, broken }
+}
+
+function machineInfo (tools: Record<Protocol, string | null>): MachineInfo {
+  return {
+    cores: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    node: process.version,
+    os: `${platform()} ${release()} ${arch()}`,
+    tools: (Object.keys(LOADERS) as Protocol[]).map((p) => tools[p] ?? `${LOADERS[p].tool}: not installed`),
+    loadAverage: { start: loadavg(), end: [] }
+  }
+}
+
+async function main (config: BenchConfig, signal: AbortSignal): Promise<number> {
+  const started = new Date()
+  const t0 = performance.now()
+  const { scenarios, broken } = await discover(config.only)
+  if (scenarios.length === 0 && broken.length === 0) {
+    log(`no scenarios${config.only === undefined ? '' : ` match BENCH_ONLY=${config.only}`} in ${fileURLToPath(scenariosDir)}`)
+    return 1
+  }
+  const tools = { h1: await LOADERS.h1.version(), h2: await LOADERS.h2.version() }
+  const machine = machineInfo(tools)
+  const estimate = scenarios.reduce((sum, s) => sum + estimateSeconds(config, 1 + s.anchors.length), 0)
+  log(`${scenarios.length} scenario(s); ${config.rounds} round(s) × ${config.duration} s per server, ` +
+    `warm-up ${config.warmup} s; loads take about ${formatDuration(estimate)}`)
+  log(`machine: ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}; ${machine.tools.join(', ')}; ` +
+    `load average ${machine.loadAverage.start.map((l) => l.toFixed(2)).join(' ')}`)
+
+  const rows: RowResult[] = [...broken]
+  for (const scenario of scenarios) {
+    rows.push(...await runScenario(scenario, { config, serversDir, tools, signal, log }))
+  }
+  const elapsedSeconds = (performance.now() - t0) / 1000
+  machine.loadAverage.end = loadavg()
+  const table = resultsTable(rows)
+  process.stdout.write(`\n${table}\n\n`)
+  log(`run time ${elapsedSeconds.toFixed(1)} s`)
+  if (config.results !== undefined) {
+    const file = resolve(repoRoot, config.results)
+    await writeFile(file, renderReport({ machine, config, date: started, elapsedSeconds, table }))
+    log(`wrote ${file}`)
+  }
+  return rows.some((r) => r.failed === true) ? 1 : 0
+}
+
+let config: BenchConfig
+try {
+  config = readConfig(process.env)
+} catch (err) {
+  log((err as Error).message)
+  process.exit(2)
+}
+
+const controller = new AbortController()
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (controller.signal.aborted) {
+    killAllServersSync()
+    process.exit(130)
+  }
+  log(`\n${signal}: stopping the load and the servers…`)
+  controller.abort(new Error(`interrupted by ${signal}`))
+}
+process.on('SIGINT', onSignal)
+process.on('SIGTERM', onSignal)
+process.on('exit', killAllServersSync)
+
+try {
+  process.exitCode = await main(config, controller.signal)
+} catch (err) {
+  if (controller.signal.aborted) {
+    process.exitCode = 130
+  } else {
+    log(err instanceof Error ? err.stack ?? err.message : String(err))
+    process.exitCode = 1
+  }
+} finally {
+  await stopAllServers()
+}
