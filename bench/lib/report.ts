@@ -41,8 +41,8 @@ export function describeMethod (config: BenchConfig): string[] {
       `(A B A B …), ${duration} s each. Figures are the medians of the rounds; ratio = fleet / anchor ` +
       '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median.',
     `HTTP/2: \`h2load -c ${connections} -m ${streams} -t 1 -D ${duration}s https://127.0.0.1:PORT/…\` ` +
-      '(timing-based, so no `-n`); req/s is h2load\'s own figure; h2load reports no percentiles, so the notes ' +
-      'give its mean time per request. Failed = failed + errored + timed-out requests + non-2xx responses.',
+      '(timing-based, so no `-n`); req/s is h2load\'s figure less the failed share; h2load reports no percentiles, so the notes ' +
+      'give its mean time per request. Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.',
     `HTTP/1.1: autocannon (programmatic API) with ${connections} connections, pipelining 1, ${duration} s, ` +
       'TLS without certificate check and without ALPN (so an `allowHTTP1` server answers in HTTP/1.1); ' +
       'req/s = 2xx responses / duration; p99 is autocannon\'s latency histogram (whole milliseconds). ' +

@@ -27,7 +27,8 @@ export function sendRequest (target: Target, request: Partial<LoadRequest> = {},
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      // A client response always has its status code (`statusCode` is optional for server-side requests only).
+      res.once('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
       res.once('error', reject)
     })
     req.once('timeout', () => req.destroy(new Error(`${request.method ?? 'GET'} ${request.path ?? '/'} timed out`)))

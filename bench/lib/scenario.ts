@@ -83,7 +83,7 @@ export function scenariosOf (exported: unknown, file: string): Scenario[] {
     const sc = s as Partial<Scenario>
     if (typeof sc.name !== 'string' || sc.name.length === 0) throw new TypeError(`${where}: missing name`)
     if (sc.protocol !== 'h1' && sc.protocol !== 'h2') throw new TypeError(`${where}: protocol must be 'h1' or 'h2'`)
-    if (sc.fleet === undefined || sc.fleet.module === undefined) throw new TypeError(`${where}: missing fleet server`)
+    if (sc.fleet?.module === undefined) throw new TypeError(`${where}: missing fleet server`)
     if (!Array.isArray(sc.anchors) || sc.anchors.length === 0) throw new TypeError(`${where}: needs at least one anchor`)
     return sc as Scenario
   })

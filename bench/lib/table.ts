@@ -77,7 +77,8 @@ export function rowNotes (row: RowResult): string {
     notes.push(`failed ${fleet.failures} / ${anchor.failures}`)
     if (row.protocol === 'h2') {
       for (const [who, side] of [['fleet', fleet], ['anchor', anchor]] as const) {
-        const other = side.protocols.filter((p) => p !== 'h2')
+        // `h2c` is HTTP/2 too: h2load's name for it over `http:` (prior knowledge).
+        const other = side.protocols.filter((p) => p !== 'h2' && p !== 'h2c')
         if (other.length > 0) notes.push(`${who} negotiated ${other.join(', ')}, not h2`)
       }
     }

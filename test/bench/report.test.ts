@@ -1,0 +1,83 @@
+import { test } from 'tap'
+import { readConfig, type BenchConfig } from '../../bench/lib/config.js'
+import { describeMethod, renderReport, type MachineInfo } from '../../bench/lib/report.js'
+
+const DEFAULT_METHOD = [
+  'Each server runs alone in its own child process (`node dist/bench/servers/<name>.js`, `logger: false`, ' +
+    'listening on 127.0.0.1, a free port); the load generator runs in or from the harness process.',
+  'Per scenario: one unmeasured 1 s warm-up load per server, then 3 rounds in which the fleet server and each anchor ' +
+    'are loaded in turn (A B A B …), 5 s each. Figures are the medians of the rounds; ratio = fleet / anchor ' +
+    '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median.',
+  'HTTP/2: `h2load -c 10 -m 10 -t 1 -D 5s https://127.0.0.1:PORT/…` (timing-based, so no `-n`); req/s is ' +
+    'h2load\'s figure less the failed share; h2load reports no percentiles, so the notes give its mean time per request. ' +
+    'Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.',
+  'HTTP/1.1: autocannon (programmatic API) with 10 connections, pipelining 1, 5 s, TLS without certificate check ' +
+    'and without ALPN (so an `allowHTTP1` server answers in HTTP/1.1); req/s = 2xx responses / duration; p99 is ' +
+    'autocannon\'s latency histogram (whole milliseconds). Failed = connection errors and timeouts + non-2xx responses.',
+  'Both load generator and server share this machine: compare ratios, not absolute figures, across machines.'
+]
+
+test('describeMethod: the default settings', async (t) => {
+  t.strictSame(describeMethod(readConfig({})), DEFAULT_METHOD)
+})
+
+test('describeMethod: no warm-up, one round, the tools\' parameters', async (t) => {
+  const config: BenchConfig = { duration: 0.5, rounds: 1, warmup: 0, connections: 2, streams: 4, only: undefined, results: undefined }
+  const lines = describeMethod(config)
+  t.equal(lines.length, 5)
+  t.equal(lines[1], 'Per scenario: 1 round in which the fleet server and each anchor are loaded in turn (A B A B …), 0.5 s each. ' +
+    'Figures are the medians of the rounds; ratio = fleet / anchor (above 1: fleet is faster). ' +
+    'Spread = half the range of the rounds\' req/s around their median.')
+  t.equal(lines[2], 'HTTP/2: `h2load -c 2 -m 4 -t 1 -D 0.5s https://127.0.0.1:PORT/…` (timing-based, so no `-n`); req/s is ' +
+    'h2load\'s figure less the failed share; h2load reports no percentiles, so the notes give its mean time per request. ' +
+    'Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.')
+  t.equal(lines[3], 'HTTP/1.1: autocannon (programmatic API) with 2 connections, pipelining 1, 0.5 s, TLS without certificate check ' +
+    'and without ALPN (so an `allowHTTP1` server answers in HTTP/1.1); req/s = 2xx responses / duration; p99 is ' +
+    'autocannon\'s latency histogram (whole milliseconds). Failed = connection errors and timeouts + non-2xx responses.')
+  t.strictSame([lines[0], lines[4]], [DEFAULT_METHOD[0], DEFAULT_METHOD[4]])
+  t.equal(describeMethod({ ...config, warmup: 2, rounds: 2 })[1], 'Per scenario: one unmeasured 2 s warm-up load per server, then ' +
+    '2 rounds in which the fleet server and each anchor are loaded in turn (A B A B …), 0.5 s each. ' +
+    'Figures are the medians of the rounds; ratio = fleet / anchor (above 1: fleet is faster). ' +
+    'Spread = half the range of the rounds\' req/s around their median.')
+})
+
+test('renderReport: header, machine, results table, method', async (t) => {
+  const machine: MachineInfo = {
+    cores: 2,
+    cpuModel: 'Test CPU @ 2.00GHz',
+    node: 'v20.19.0',
+    os: 'linux 6.1.0 x64',
+    tools: ['autocannon 8.0.0', 'h2load nghttp2/1.52.0'],
+    loadAverage: { start: [0.5, 1.25, 2], end: [3.456, 0, 0.1] }
+  }
+  const text = renderReport({
+    machine,
+    config: readConfig({}),
+    date: new Date('2025-01-02T03:04:05.678Z'),
+    elapsedSeconds: 119.6,
+    table: '| scenario |\n| -------- |'
+  })
+  t.equal(text, [
+    '# Benchmark results',
+    '',
+    '_Written by `npm run bench` (`bench/run.ts`); do not edit by hand._',
+    '',
+    '- Date: 2025-01-02T03:04:05.678Z',
+    '- Machine: 2 cores (`os.availableParallelism()`), Test CPU @ 2.00GHz, linux 6.1.0 x64',
+    '- Node: v20.19.0',
+    '- Tools: autocannon 8.0.0, h2load nghttp2/1.52.0',
+    '- Load average (1 / 5 / 15 min): 0.50 / 1.25 / 2.00 at start, 3.46 / 0.00 / 0.10 at end',
+    '- Run time (without the build): 2 min 0 s',
+    '',
+    '## Results',
+    '',
+    '| scenario |',
+    '| -------- |',
+    '',
+    '## Method',
+    '',
+    ...DEFAULT_METHOD.map((line) => `- ${line}`),
+    ''
+  ].join('\n'))
+  t.ok(text.endsWith('across machines.\n'), 'ends with one newline')
+})
