@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import fastifyCors from '@fastify/cors'
 import { serverOptions } from 'fastify-fleet/server'
+import { fleetHsts } from 'fastify-fleet/hsts'
 import type { FleetAppConfig } from './config.js'
 import { sessionStore } from './session-store.js'
 import { INDEX_HTML } from './page.js'
@@ -31,6 +32,8 @@ export async function buildApp ({ config, sessionSecret, logger = false }: Build
     logger
   })
 
+  // HSTS on every HTTPS response (not for localhost or IP literals, where browsers ignore it)
+  await app.register(fleetHsts)
   if (config.corsOrigins.length > 0) {
     await app.register(fastifyCors, { origin: config.corsOrigins, credentials: true, maxAge: 7200 })
   }

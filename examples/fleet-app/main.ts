@@ -2,12 +2,12 @@ import cluster, { type Worker } from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { buildApp } from './app.js'
 import { ConfigError, readConfig, type FleetAppConfig } from './config.js'
-import { startRedirect } from './redirect.js'
+import { httpsRedirectServer } from 'fastify-fleet/hsts'
 
 /**
  * The demo's entry point (`npm start`). Interim process model until fastify-fleet/cluster
- * lands: the primary forks WORKERS workers (respawned when they die) and runs the redirect
- * listener; WORKERS=1 runs everything in this process.
+ * lands: the primary forks WORKERS workers (respawned when they die) and runs the HTTP→HTTPS
+ * redirect listener; WORKERS=1 runs everything in this process.
  */
 const log = (msg: string, extra: Record<string, unknown> = {}): void => {
   process.stdout.write(JSON.stringify({ time: Date.now(), pid: process.pid, msg, ...extra }) + '\n')
@@ -23,7 +23,13 @@ async function runWorker (config: FleetAppConfig, secret: string): Promise<() =>
 
 async function runRedirect (config: FleetAppConfig): Promise<() => Promise<void>> {
   if (config.redirectPort === 0) return async () => {}
-  const redirect = await startRedirect({ port: config.redirectPort, host: config.host, httpsPort: config.port, allowedHosts: config.allowedHosts })
+  const redirect = await httpsRedirectServer({
+    port: config.redirectPort,
+    host: config.host,
+    httpsPort: config.port,
+    allowedHosts: config.allowedHosts,
+    mode: config.production ? 'production' : 'development'
+  })
   log('redirect listening', { url: `http://${urlHost(config.host)}:${redirect.port}`, allowedHosts: config.allowedHosts })
   return redirect.close
 }

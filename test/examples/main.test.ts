@@ -125,6 +125,38 @@ test('FLEET_CLUSTER=0 on IPv6 loopback with the redirect on, in one process', as
   t.equal(await demo.exit, 0)
 })
 
+test('production: TLS files, SESSION_SECRET and ALLOWED_HOSTS; HSTS for the real host name', async (t) => {
+  const { makePki } = await import('../helpers/tls.js')
+  const { writeFile } = await import('node:fs/promises')
+  const pki = await makePki({ hosts: ['app.example.com', '127.0.0.1'] })
+  await writeFile(join(cacheHome, 'key.pem'), pki.leaf.key)
+  await writeFile(join(cacheHome, 'cert.pem'), pki.leaf.cert)
+  await writeFile(join(cacheHome, 'ca.pem'), pki.intermediate.cert)
+  const port = await freePort()
+  const redirectPort = await freePort()
+  const demo = startDemo(t, {
+    NODE_ENV: 'production',
+    WORKERS: '1',
+    PORT: String(port),
+    REDIRECT_PORT: String(redirectPort),
+    ALLOWED_HOSTS: 'app.example.com',
+    SESSION_SECRET: 'p'.repeat(40),
+    TLS_KEY: join(cacheHome, 'key.pem'),
+    TLS_CERT: join(cacheHome, 'cert.pem'),
+    TLS_CA: join(cacheHome, 'ca.pem')
+  })
+  await demo.waitFor(msg('listening'), 'start')
+  const res = await h2Request(`https://127.0.0.1:${port}`, '/health', { ca: pki.root.cert, servername: 'app.example.com', headers: { ':authority': 'app.example.com' } })
+  t.equal(res.status, 200)
+  t.equal(res.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains')
+  const redirect = await httpRequestPlain(`http://127.0.0.1:${redirectPort}`, '/login', { method: 'POST', headers: { host: 'app.example.com' } })
+  t.equal(redirect.status, 308)
+  t.equal(redirect.headers.location, `https://app.example.com:${port}/login`)
+  t.equal(redirect.headers['strict-transport-security'], undefined)
+  demo.child.kill('SIGTERM')
+  t.equal(await demo.exit, 0)
+})
+
 test('an invalid setting stops the start with one clear line and exit code 1', async (t) => {
   const demo = startDemo(t, { WORKERS: 'many' })
   t.equal(await demo.exit, 1)
