@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import { parseHost, isLocalOrIp } from '../internal/host.js'
 import { headerFields, headerValue, normalizeOptions, type FleetHstsOptions, type HstsRouteOptions } from './options.js'
 import { redirectDecision } from './redirect.js'
@@ -20,18 +20,11 @@ const HEADER = 'strict-transport-security'
 // distinct Host values remembered as local-or-not; past this many, the memo starts over
 const HOST_MEMO_LIMIT = 1000
 
+type Hook = onRequestHookHandler
+
 // async: a bad option rejects registration (a synchronous throw would escape avvio)
 const plugin: FastifyPluginAsync<FleetHstsOptions> = async (fastify, options) => {
   const opts = normalizeOptions(options)
-  // route overrides are checked and built once, when the route is declared (a plugin's hooks
-  // apply to the routes declared after it, so every route that runs our hook passed through here)
-  const routeHeaders = new WeakMap<object, string>()
-  fastify.addHook('onRoute', (route) => {
-    const config = route.config?.hsts
-    if (config !== undefined && config !== false) {
-      routeHeaders.set(config, headerValue(headerFields(config, opts.fields, `config.hsts of ${String(route.method)} ${route.url}`)))
-    }
-  })
 
   const local = new Map<string, boolean>()
   const isLocal = (host: string): boolean => {
@@ -44,7 +37,26 @@ const plugin: FastifyPluginAsync<FleetHstsOptions> = async (fastify, options) =>
     }
     return answer
   }
+  const skip = opts.skipLocalhost ? isLocal : () => false
+  const sender = (value: string): Hook => function hsts (request, reply, next) {
+    if (request.protocol === 'https' && !skip(request.host)) reply.header(HEADER, value)
+    next()
+  }
 
+  // Each route gets its own hook with its header value built now, when the route is declared;
+  // `config.hsts: false` routes get none. A plugin's hooks apply to routes declared after it.
+  const defaultSender = sender(opts.header)
+  fastify.addHook('onRoute', (route) => {
+    const config = route.config?.hsts
+    if (config === false) return
+    const hook = config === undefined
+      ? defaultSender
+      : sender(headerValue(headerFields(config, opts.fields, `config.hsts of ${String(route.method)} ${route.url}`)))
+    route.onRequest = route.onRequest === undefined ? [hook] : [...[route.onRequest].flat(), hook]
+  })
+
+  // Requests that match no route (404) are not declared routes: one root hook covers them, and
+  // with `redirect` it sends plain-HTTP requests to HTTPS before any route runs.
   const redirect = opts.redirect
   fastify.addHook('onRequest', (request, reply, next) => {
     if (request.protocol !== 'https') {
@@ -63,9 +75,7 @@ const plugin: FastifyPluginAsync<FleetHstsOptions> = async (fastify, options) =>
       else reply.code(decision.status).header('location', decision.location).send()
       return
     }
-    const config = request.routeOptions.config.hsts
-    if (config === false || (opts.skipLocalhost && isLocal(request.host))) return next()
-    reply.header(HEADER, config === undefined ? opts.header : routeHeaders.get(config) as string)
+    if (request.is404 && !skip(request.host)) reply.header(HEADER, opts.header)
     next()
   })
 }

@@ -1,10 +1,10 @@
-import fastify from 'fastify'
+import fastify, { type FastifyInstance } from 'fastify'
 import { test } from 'tap'
 import { fleetHsts, type FleetHstsOptions } from '../../plugins/hsts/index.js'
 import { normalizeOptions } from '../../plugins/hsts/options.js'
 
 /** An app behind a TLS-terminating proxy: inject() with X-Forwarded-Proto stands for a TLS request. */
-async function proxied (opts?: FleetHstsOptions, routes?: (app: ReturnType<typeof fastify>) => void): Promise<ReturnType<typeof fastify>> {
+async function proxied (opts?: FleetHstsOptions, routes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
   const app = fastify({ trustProxy: true })
   await app.register(fleetHsts, opts ?? {})
   app.get('/', async () => 'ok')
@@ -13,7 +13,7 @@ async function proxied (opts?: FleetHstsOptions, routes?: (app: ReturnType<typeo
   return app
 }
 
-const sts = async (app: ReturnType<typeof fastify>, url = '/', headers: Record<string, string> = {}): Promise<string | string[] | undefined> =>
+const sts = async (app: FastifyInstance, url = '/', headers: Record<string, string> = {}): Promise<string | string[] | undefined> =>
   (await app.inject({ url, headers: { host: 'example.com', 'x-forwarded-proto': 'https', ...headers } })).headers['strict-transport-security']
 
 test('exact header value for every combination of options', async (t) => {
@@ -131,7 +131,7 @@ test('per route: off, or header fields overridden; one header, also on errors an
     app.get('/long', { config: { hsts: { maxAge: 63072000, preload: true } } }, async () => 'ok')
     app.get('/no-sub', { config: { hsts: { includeSubDomains: false } } }, async () => 'ok')
     app.get('/boom', async () => { throw new Error('boom') })
-    app.get('/own', async (_req: unknown, reply: { header: (k: string, v: string) => { send: (b: string) => unknown } }) => reply.header('strict-transport-security', 'max-age=5').send('ok'))
+    app.get('/own', async (_req, reply) => reply.header('strict-transport-security', 'max-age=5').send('ok'))
   })
   t.equal(await sts(app, '/'), 'max-age=600; includeSubDomains')
   t.equal(await sts(app, '/off'), undefined)
@@ -140,6 +140,17 @@ test('per route: off, or header fields overridden; one header, also on errors an
   t.equal(await sts(app, '/boom'), 'max-age=600; includeSubDomains', 'a 500 carries it too')
   t.equal(await sts(app, '/missing'), 'max-age=600; includeSubDomains', 'a 404 carries it too')
   t.equal(await sts(app, '/own'), 'max-age=5', 'a handler that sets its own value replaces ours: still one header')
+})
+
+test('routes with their own onRequest hooks keep them and get the header', async (t) => {
+  const ran: string[] = []
+  const app = await proxied({}, (app) => {
+    app.get('/one', { onRequest: (_req, _reply, next) => { ran.push('one'); next() } }, async () => 'ok')
+    app.get('/two', { onRequest: [async () => { ran.push('two-a') }, async () => { ran.push('two-b') }] }, async () => 'ok')
+  })
+  t.equal(await sts(app, '/one'), 'max-age=31536000; includeSubDomains')
+  t.equal(await sts(app, '/two'), 'max-age=31536000; includeSubDomains')
+  t.same(ran, ['one', 'two-a', 'two-b'])
 })
 
 test('an invalid route override fails when the route is declared', async (t) => {
