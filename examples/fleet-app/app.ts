@@ -1,9 +1,9 @@
 import fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
-import fastifyCors from '@fastify/cors'
 import { serverOptions } from 'fastify-fleet/server'
 import { fleetHsts } from 'fastify-fleet/hsts'
+import { fleetCors } from 'fastify-fleet/cors'
 import type { FleetAppConfig } from './config.js'
 import { sessionStore } from './session-store.js'
 import { INDEX_HTML } from './page.js'
@@ -34,8 +34,9 @@ export async function buildApp ({ config, sessionSecret, logger = false }: Build
 
   // HSTS on every HTTPS response (not for localhost or IP literals, where browsers ignore it)
   await app.register(fleetHsts)
+  // the browser app on another origin calls the API with its session cookie
   if (config.corsOrigins.length > 0) {
-    await app.register(fastifyCors, { origin: config.corsOrigins, credentials: true, maxAge: 7200 })
+    await app.register(fleetCors, { origin: config.corsOrigins, credentials: true, allowedHeaders: ['content-type'] })
   }
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
