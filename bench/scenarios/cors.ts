@@ -1,0 +1,81 @@
+// fastify-fleet/cors (fleetCors) against @fastify/cors with the same options, and a simple GET
+// against the same route without CORS. Every cors-* server declares the same routes
+// (`GET`/`PUT /api/items`, `GET /bench/setup`, see servers/cors-shared.ts). `prepare` checks once
+// per server that it answers the scenario's request as a CORS server of its kind must (a preflight
+// that fails fast would make the comparison meaningless) and throws otherwise.
+import { sendRequest } from '../lib/request.js'
+import { defineScenarios, type AnchorEntry, type LoadRequest, type Scenario, type ServerEntry, type Target } from '../lib/scenario.js'
+import type { CorsSetup } from '../servers/cors-shared.js'
+
+const server = (file: string): URL => new URL(`../servers/${file}`, import.meta.url)
+const ORIGIN = 'https://app.example.com'
+
+const preflight: Partial<LoadRequest> = {
+  method: 'OPTIONS',
+  path: '/api/items',
+  headers: {
+    origin: ORIGIN,
+    'access-control-request-method': 'PUT',
+    'access-control-request-headers': 'content-type, x-request-id'
+  }
+}
+const simpleGet: Partial<LoadRequest> = { method: 'GET', path: '/api/items', headers: { origin: ORIGIN } }
+
+/** Which CORS setup the server at `target` has (`GET /bench/setup`). */
+async function setupOf (target: Target): Promise<CorsSetup> {
+  const res = await sendRequest(target, { path: '/bench/setup' })
+  const setup = (JSON.parse(res.body) as { cors?: unknown }).cors
+  if (res.status !== 200 || (setup !== 'fleetCors' && setup !== '@fastify/cors' && setup !== 'none')) {
+    throw new Error(`${target.origin}/bench/setup answered ${res.status} ${res.body}`)
+  }
+  return setup
+}
+
+/**
+ * Sends the scenario's request once and checks the answer: a CORS server allows the origin
+ * (echoed, with credentials; on a preflight 204 with the requested method and headers), the bare
+ * server answers 200 without CORS headers. Throws with what came back otherwise.
+ */
+async function check (target: Target, request: LoadRequest): Promise<Partial<LoadRequest>> {
+  const setup = await setupOf(target)
+  const res = await sendRequest(target, request)
+  const h = res.headers
+  const problems: string[] = []
+  const expect = (what: string, ok: boolean): void => { if (!ok) problems.push(what) }
+  if (request.method === 'OPTIONS') {
+    expect('status 204', res.status === 204)
+    expect(`access-control-allow-origin: ${ORIGIN}`, h['access-control-allow-origin'] === ORIGIN)
+    expect('access-control-allow-credentials: true', h['access-control-allow-credentials'] === 'true')
+    expect('access-control-allow-methods with PUT', /\bPUT\b/.test(String(h['access-control-allow-methods'])))
+    const allowHeaders = String(h['access-control-allow-headers']).toLowerCase()
+    expect('access-control-allow-headers with content-type, x-request-id', allowHeaders.includes('content-type') && allowHeaders.includes('x-request-id'))
+  } else if (setup === 'none') {
+    expect('status 200', res.status === 200)
+    expect('no access-control-allow-origin', h['access-control-allow-origin'] === undefined)
+  } else {
+    expect('status 200', res.status === 200)
+    expect(`access-control-allow-origin: ${ORIGIN}`, h['access-control-allow-origin'] === ORIGIN)
+    expect('access-control-allow-credentials: true', h['access-control-allow-credentials'] === 'true')
+  }
+  if (problems.length > 0) {
+    const got = Object.entries(h).filter(([k]) => k.startsWith('access-control-') || k === 'vary').map(([k, v]) => `${k}: ${String(v)}`)
+    throw new Error(`${setup} server answered ${request.method} ${request.path} with ${res.status} [${got.join('; ')}], expected ${problems.join(', ')}`)
+  }
+  return {}
+}
+
+const fleetAsync: ServerEntry = { module: server('cors-fleet-async.js') }
+const anchorAsync: [AnchorEntry] = [{ label: '@fastify/cors', module: server('cors-anchor-async.js') }]
+const fleetStatic: ServerEntry = { module: server('cors-fleet-static.js') }
+const anchorStatic: AnchorEntry = { label: '@fastify/cors', module: server('cors-anchor-static.js') }
+const bare: AnchorEntry = { label: 'bare route', module: server('cors-bare.js') }
+const asyncNotes = 'origin: async 2 ms lookup, pool of 10; goal ≥ 5×'
+
+const scenarios: Scenario[] = [
+  { name: 'CORS preflight, async origin lookup (2 ms), HTTP/1.1 TLS', protocol: 'h1', request: preflight, prepare: check, fleet: fleetAsync, anchors: anchorAsync, notes: asyncNotes },
+  { name: 'CORS preflight, async origin lookup (2 ms), HTTP/2', protocol: 'h2', request: preflight, prepare: check, fleet: fleetAsync, anchors: anchorAsync, notes: asyncNotes },
+  { name: 'CORS preflight, static origin list, HTTP/1.1 TLS', protocol: 'h1', request: preflight, prepare: check, fleet: fleetStatic, anchors: [anchorStatic], notes: 'goal ≥ 1.0×' },
+  { name: 'CORS simple GET, static origin list, HTTP/1.1 TLS', protocol: 'h1', request: simpleGet, prepare: check, fleet: fleetStatic, anchors: [bare, anchorStatic], notes: 'goal ≥ 0.95× bare route' }
+]
+
+export default defineScenarios(scenarios)
