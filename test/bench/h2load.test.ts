@@ -10,19 +10,12 @@ import { generate } from 'selfsigned'
 import t from 'tap'
 import { h2loadArgs, h2loadResult, parseH2loadDuration, parseH2loadOutput, type H2loadSummary } from '../../bench/lib/h2load-pure.js'
 import type { LoadRequest } from '../../bench/lib/scenario.js'
+import { errorOf } from '../helpers/errors.js'
 
 // The fixtures are h2load 1.52 (nghttp2-client) output captured from real runs; see fixtures/README.md.
 const fixture = (name: string): Promise<string> => readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
 
 /** The name and message of what `fn` throws, to compare exactly. */
-function errorOf (fn: () => unknown): { name: string, message: string } | 'no error' {
-  try {
-    fn()
-  } catch (err) {
-    return { name: (err as Error).name, message: (err as Error).message }
-  }
-  return 'no error'
-}
 
 const NO_SUMMARY = 'h2load output has no summary ("finished in …" / "requests: …" lines)'
 const BODY = '{"user":"bench"}'

@@ -1,15 +1,8 @@
 import { test } from 'tap'
 import { defineScenarios, resolveRequest, scenariosOf, type Scenario } from '../../bench/lib/scenario.js'
+import { errorOf } from '../helpers/errors.js'
 
 /** The name and message of what `fn` throws, to compare exactly. */
-function errorOf (fn: () => unknown): { name: string, message: string } | 'no error' {
-  try {
-    fn()
-  } catch (err) {
-    return { name: (err as Error).name, message: (err as Error).message }
-  }
-  return 'no error'
-}
 
 const FILE = 'bench/scenarios/hello.ts'
 
