@@ -1,0 +1,67 @@
+import { defineError } from '../internal/errors.js'
+
+/** An option of a session store has the wrong type or value. */
+export const FST_FLEET_SESSION_INVALID_OPTION = defineError(
+  'FST_FLEET_SESSION_INVALID_OPTION',
+  'fastify-fleet/session: invalid option %s: %s',
+  500,
+  TypeError
+)
+
+/** A store method got something else than a non-empty string as the session id. */
+export const FST_FLEET_SESSION_INVALID_ID = defineError(
+  'FST_FLEET_SESSION_INVALID_ID',
+  'fastify-fleet/session: %s: the session id must be a non-empty string, got %s',
+  500,
+  TypeError
+)
+
+/** `set` or `touch` got something else than a session object. */
+export const FST_FLEET_SESSION_INVALID_SESSION = defineError(
+  'FST_FLEET_SESSION_INVALID_SESSION',
+  'fastify-fleet/session: %s: the session must be an object, got %s',
+  500,
+  TypeError
+)
+
+/**
+ * The session holds a value the serializer refuses: with the default JSON serializer, a BigInt or a
+ * circular reference (JSON.stringify throws on both); the previous stored session stays as it was.
+ */
+export const FST_FLEET_SESSION_UNSERIALIZABLE = defineError(
+  'FST_FLEET_SESSION_UNSERIALIZABLE',
+  'fastify-fleet/session: the session cannot be serialized: %s'
+)
+
+/** The serialized session is larger than the store accepts (`maxBytes` of MemoryStore). */
+export const FST_FLEET_SESSION_TOO_LARGE = defineError(
+  'FST_FLEET_SESSION_TOO_LARGE',
+  'fastify-fleet/session: the serialized session takes %s bytes, more than maxBytes (%s)'
+)
+
+/** A backend call did not answer within `timeout` milliseconds. */
+export const FST_FLEET_SESSION_TIMEOUT = defineError(
+  'FST_FLEET_SESSION_TIMEOUT',
+  'fastify-fleet/session: %s did not answer within %s ms'
+)
+
+/** A backend call failed; `cause` holds the backend's own error. */
+export const FST_FLEET_SESSION_BACKEND = defineError(
+  'FST_FLEET_SESSION_BACKEND',
+  'fastify-fleet/session: %s failed: %s'
+)
+
+/** A call on a store after `close()`. */
+export const FST_FLEET_SESSION_CLOSED = defineError(
+  'FST_FLEET_SESSION_CLOSED',
+  'fastify-fleet/session: %s on a closed store'
+)
+
+/**
+ * Stored data that is not a session (it does not parse, or is not an object). Never thrown: `get`
+ * answers "no session" and the store logs this error (`logger.warn`, or a process warning).
+ */
+export const FST_FLEET_SESSION_CORRUPT = defineError(
+  'FST_FLEET_SESSION_CORRUPT',
+  'fastify-fleet/session: stored session %s is unreadable (%s); treated as no session'
+)

@@ -1,0 +1,134 @@
+/**
+ * What a store keeps of a session: a snapshot of its own fields and of its cookie, turned into text
+ * at once (a store never holds the live Session object), and the checks on what it reads back.
+ */
+
+/** The cookie part of a stored session, as `@fastify/session` and express-session write it. */
+export interface SessionCookieRecord {
+  /** When the cookie (and the session) expires: a `Date` going in, an ISO string coming out of JSON. */
+  expires?: Date | string | null
+  /** The `maxAge` the cookie was given, in milliseconds; `null` for a browser-session cookie. */
+  originalMaxAge?: number | null
+  [key: string]: unknown
+}
+
+/**
+ * A session as `set` receives it: `@fastify/session`'s Session, or any object: its own enumerable
+ * fields are stored, its `cookie` (a `SessionCookieRecord`, or an object with `toJSON()` giving one)
+ * sets the expiry.
+ */
+export type SessionInput = object
+
+/** A session as `get` returns it: a fresh plain object parsed from the stored text. */
+export interface SessionRecord {
+  cookie?: SessionCookieRecord
+  [key: string]: unknown
+}
+
+/** Expiry values of a stored cookie exactly as read (before any change), for write elision. */
+export interface StoredExpiry {
+  expires: unknown
+  originalExpires: unknown
+}
+
+const hasToJSON = (value: object): value is { toJSON: () => unknown } =>
+  typeof (value as { toJSON?: unknown }).toJSON === 'function'
+
+/**
+ * A shallow plain copy of the session: its own enumerable fields (symbols and prototype getters
+ * such as `sessionId` left out) with the cookie first, through its `toJSON()` when it has one.
+ */
+export function snapshot (session: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const source = session as Record<string, unknown>
+  const cookie = source.cookie
+  if (cookie !== undefined) {
+    // always a copy: the comparison of write elision changes its expiry fields for a moment
+    out.cookie = cookie !== null && typeof cookie === 'object'
+      ? { ...(hasToJSON(cookie) ? cookie.toJSON() as object : cookie) }
+      : cookie
+  }
+  for (const key of Object.keys(source)) {
+    if (key !== 'cookie') out[key] = source[key]
+  }
+  return out
+}
+
+/** Milliseconds since the epoch of a `Date` or a date string; `null` when it is neither. */
+export function timeOf (value: unknown): number | null {
+  let time = NaN
+  if (value instanceof Date) time = value.getTime()
+  else if (typeof value === 'string') time = Date.parse(value)
+  return Number.isFinite(time) ? time : null
+}
+
+function cookieOf (record: Record<string, unknown>): Record<string, unknown> | null {
+  const cookie = record.cookie
+  return cookie !== null && typeof cookie === 'object' ? cookie as Record<string, unknown> : null
+}
+
+/** When the session expires: its cookie's `expires`, else `now + ttlMs`. */
+export function expiryOf (record: Record<string, unknown>, now: number, ttlMs: number): number {
+  return timeOf(cookieOf(record)?.expires) ?? now + ttlMs
+}
+
+/**
+ * Whether the cookie's expiry moves with every request (`maxAge`): its `expires` and
+ * `originalExpires` are then left out when comparing with what was read.
+ */
+export function isRolling (record: Record<string, unknown>): boolean {
+  return typeof cookieOf(record)?.originalMaxAge === 'number'
+}
+
+/**
+ * Why a parsed value is not a stored session, or `null` when it is one: a plain object whose
+ * `cookie`, when present, is an object whose `expires`, when set, is a date.
+ */
+export function recordProblem (value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`
+  }
+  const record = value as Record<string, unknown>
+  if (record.cookie === undefined) return null
+  const cookie = cookieOf(record)
+  if (cookie === null || Array.isArray(cookie)) return 'its cookie is not an object'
+  if (cookie.expires != null && timeOf(cookie.expires) === null) return 'its cookie.expires is not a date'
+  return null
+}
+
+/** The stored expiry fields of a checked record (an empty object when it has no cookie). */
+export function storedExpiry (record: SessionRecord): StoredExpiry {
+  return (record.cookie ?? NO_EXPIRY) as StoredExpiry
+}
+
+const NO_EXPIRY: StoredExpiry = { expires: undefined, originalExpires: undefined }
+
+/**
+ * `stringify(snapshot)` with the cookie's `expires` and `originalExpires` set to `stored` for the
+ * call: the text to compare with what was read. The snapshot's cookie is the store's own copy; it
+ * gets its values back afterwards (no copy of the session is made for the comparison).
+ */
+export function withStoredExpiry (record: Record<string, unknown>, stored: StoredExpiry, stringify: (r: Record<string, unknown>) => string): string {
+  const cookie = cookieOf(record) as Record<string, unknown>
+  const { expires, originalExpires } = cookie
+  cookie.expires = stored.expires
+  cookie.originalExpires = stored.originalExpires
+  try {
+    return stringify(record)
+  } finally {
+    cookie.expires = expires
+    cookie.originalExpires = originalExpires
+  }
+}
+
+/**
+ * After a touch that did not rewrite the text, the backend's expiry is later than the `expires`
+ * in the stored cookie: the returned cookie says the backend's, so `@fastify/session` (which
+ * checks `cookie.expires`) does not take a live session for an expired one.
+ */
+export function applyExpiry (record: SessionRecord, expiresAt: number | null): void {
+  const cookie = record.cookie
+  if (cookie === undefined || expiresAt === null) return
+  const stored = timeOf(cookie.expires)
+  if (stored !== null && expiresAt > stored) cookie.expires = new Date(expiresAt).toISOString()
+}

@@ -1,0 +1,248 @@
+import { isThenable, settle, withTimeout, type MaybePromise, type StoreCallback } from './async-call.js'
+import type { SessionStore } from './contract.js'
+import {
+  FST_FLEET_SESSION_BACKEND, FST_FLEET_SESSION_CLOSED, FST_FLEET_SESSION_CORRUPT, FST_FLEET_SESSION_INVALID_ID,
+  FST_FLEET_SESSION_INVALID_SESSION, FST_FLEET_SESSION_TIMEOUT, FST_FLEET_SESSION_UNSERIALIZABLE
+} from './errors.js'
+import { report, sessionRef } from './log.js'
+import { normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
+import {
+  applyExpiry, expiryOf, isRolling, recordProblem, snapshot, storedExpiry, timeOf, withStoredExpiry,
+  type SessionInput, type SessionRecord
+} from './record.js'
+import { canSkipRefresh, matches, ReadMemo } from './write-elision.js'
+
+/** What a backend holds under a session id. */
+export interface StoredEntry {
+  /** The serialized session, as written. */
+  text: string
+  /** When the backend drops it, in milliseconds since the epoch; `null` if it has no expiry. */
+  expiresAt: number | null
+}
+
+const isFleetError = (err: unknown): boolean =>
+  typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('FST_FLEET_SESSION_')
+
+/**
+ * The machinery every store shares; a backend extends it and implements the protected hooks
+ * (`read`, `write`, `refresh`, `remove`, `count`, `listIds`, `removeAll`, and `shutdown` if it owns
+ * something). Hooks may answer synchronously or with a promise; a promise is bounded by `timeout`,
+ * and whatever a hook throws or rejects with reaches the caller as `FST_FLEET_SESSION_BACKEND`.
+ *
+ * The base gives the callback/promise dual API, id and session checks, serialization (a copy is
+ * stored, never the live Session), expiry from the cookie (else `ttl`), the guarantee that an
+ * expired entry is never returned, corrupt data read as "no session" and logged, and write elision.
+ */
+export abstract class BaseStore implements SessionStore {
+  protected readonly options: NormalizedStoreOptions
+  readonly #memo = new ReadMemo()
+  #closed = false
+
+  /** `ownKeys`: the option names of the subclass, which validates them itself. */
+  constructor (options: StoreOptions | undefined, ownKeys: readonly string[] = []) {
+    this.options = normalizeStoreOptions(options, ownKeys)
+  }
+
+  /** The stored entry of `sid`, or `undefined`. */
+  protected abstract read (sid: string): MaybePromise<StoredEntry | undefined | null>
+  /** Stores `text` under `sid` until `expiresAt` (always in the future), replacing any entry. */
+  protected abstract write (sid: string, text: string, expiresAt: number): MaybePromise<void>
+  /** Moves the expiry of `sid`'s entry without rewriting it; `false` when there is no entry. */
+  protected abstract refresh (sid: string, expiresAt: number): MaybePromise<boolean>
+  /** Removes `sid`'s entry, if any. */
+  protected abstract remove (sid: string): MaybePromise<void>
+  /** How many live entries the backend holds. */
+  protected abstract count (): MaybePromise<number>
+  /** The ids of the live entries. */
+  protected abstract listIds (): MaybePromise<string[]>
+  /** Removes every entry of this store. */
+  protected abstract removeAll (): MaybePromise<void>
+  /** Releases what the store created itself (connections, memory); runs once, from `close()`. */
+  protected shutdown (): MaybePromise<void> {}
+
+  get (sid: string): Promise<SessionRecord | null>
+  get (sid: string, callback: StoreCallback<SessionRecord | null>): void
+  get (sid: string, callback?: StoreCallback<SessionRecord | null>): Promise<SessionRecord | null> | undefined {
+    return settle(this.#get(sid), callback)
+  }
+
+  set (sid: string, session: SessionInput): Promise<void>
+  set (sid: string, session: SessionInput, callback: StoreCallback): void
+  set (sid: string, session: SessionInput, callback?: StoreCallback): Promise<void> | undefined {
+    return settle(this.#set(sid, session), callback)
+  }
+
+  destroy (sid: string): Promise<void>
+  destroy (sid: string, callback: StoreCallback): void
+  destroy (sid: string, callback?: StoreCallback): Promise<void> | undefined {
+    return settle(this.#destroy(sid), callback)
+  }
+
+  touch (sid: string, session: SessionInput): Promise<void>
+  touch (sid: string, session: SessionInput, callback: StoreCallback): void
+  touch (sid: string, session: SessionInput, callback?: StoreCallback): Promise<void> | undefined {
+    return settle(this.#touch(sid, session), callback)
+  }
+
+  async length (): Promise<number> {
+    this.#open('length')
+    return await this.#call('length', () => this.count())
+  }
+
+  async ids (): Promise<string[]> {
+    this.#open('ids')
+    return await this.#call('ids', () => this.listIds())
+  }
+
+  async clear (): Promise<void> {
+    this.#open('clear')
+    this.#memo.clear()
+    await this.#call('clear', () => this.removeAll())
+  }
+
+  /** Releases what the store created; calls after it fail with `FST_FLEET_SESSION_CLOSED`. Idempotent. */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#memo.clear()
+    await this.#call('close', () => this.shutdown())
+  }
+
+  async #get (sid: string): Promise<SessionRecord | null> {
+    this.#check('get', sid)
+    const entry = await this.#call('get', () => this.read(sid))
+    if (entry == null) {
+      this.#memo.forget(sid)
+      return null
+    }
+    const { serializer, logger, now } = this.options
+    let parsed: unknown
+    let problem: string | null
+    let cause: unknown
+    try {
+      parsed = serializer.parse(entry.text)
+      problem = recordProblem(parsed)
+    } catch (err) {
+      problem = `it does not parse: ${(err as Error)?.message ?? String(err)}`
+      cause = err
+    }
+    if (problem !== null) {
+      this.#memo.forget(sid)
+      const ref = sessionRef(sid)
+      report(logger, 'warn', new FST_FLEET_SESSION_CORRUPT(ref, problem, { cause }), { session: ref })
+      return null
+    }
+    const record = parsed as SessionRecord
+    const expiresAt = entry.expiresAt ?? timeOf(record.cookie?.expires)
+    if (expiresAt !== null && expiresAt <= now()) {
+      this.#memo.forget(sid)
+      this.#removeExpired(sid)
+      return null
+    }
+    if (this.options.writeElision) {
+      this.#memo.remember(sid, entry.text, storedExpiry(record), entry.expiresAt)
+    }
+    applyExpiry(record, entry.expiresAt)
+    return record
+  }
+
+  async #set (sid: string, session: SessionInput): Promise<void> {
+    this.#checkSession('set', sid, session)
+    const now = this.options.now()
+    const record = snapshot(session)
+    const expiresAt = expiryOf(record, now, this.options.ttlMs)
+    if (expiresAt <= now) return await this.#destroy(sid)
+
+    let text: string | undefined
+    const mark = this.#memo.recall(sid)
+    if (mark !== undefined) {
+      const rolling = isRolling(record)
+      const candidate = rolling ? withStoredExpiry(record, mark, (r) => this.#stringify(r)) : this.#stringify(record)
+      if (matches(mark, candidate)) {
+        // unchanged since read: at most the expiry moves
+        if (this.options.disableTouch) return
+        if (mark.expiresAt !== null && canSkipRefresh(mark.expiresAt, expiresAt, now, this.options.touchAfterMs)) return
+        if (await this.#call('set', () => this.refresh(sid, expiresAt))) {
+          mark.expiresAt = expiresAt
+          return
+        }
+        // gone since it was read: write it again
+      }
+      if (!rolling) text = candidate
+    }
+    text ??= this.#stringify(record)
+    // what was read is no longer what the backend holds (changing the mark in place costs less
+    // than an LRU delete, which empties lru-cache's arrays when it removes the last entry)
+    if (mark !== undefined) Object.assign(mark, { fingerprint: '', hashed: false })
+    await this.#call('set', () => this.write(sid, text, expiresAt))
+  }
+
+  async #destroy (sid: string): Promise<void> {
+    this.#check('destroy', sid)
+    this.#memo.forget(sid)
+    await this.#call('destroy', () => this.remove(sid))
+  }
+
+  async #touch (sid: string, session: SessionInput): Promise<void> {
+    this.#checkSession('touch', sid, session)
+    if (this.options.disableTouch) return
+    const now = this.options.now()
+    const expiresAt = expiryOf(snapshot(session), now, this.options.ttlMs)
+    if (expiresAt <= now) return await this.#destroy(sid)
+    const mark = this.#memo.recall(sid)
+    if (mark?.expiresAt != null && canSkipRefresh(mark.expiresAt, expiresAt, now, this.options.touchAfterMs)) return
+    if (await this.#call('touch', () => this.refresh(sid, expiresAt)) && mark !== undefined) mark.expiresAt = expiresAt
+  }
+
+  #stringify (record: Record<string, unknown>): string {
+    let text: unknown
+    try {
+      text = this.options.serializer.stringify(record)
+    } catch (err) {
+      throw new FST_FLEET_SESSION_UNSERIALIZABLE((err as Error).message, { cause: err })
+    }
+    if (typeof text !== 'string') throw new FST_FLEET_SESSION_UNSERIALIZABLE(`the serializer returned ${typeof text}, expected a string`)
+    return text
+  }
+
+  /** Removes an expired entry the backend still held, without making the caller wait. */
+  #removeExpired (sid: string): void {
+    this.#call('remove', () => this.remove(sid)).catch((err: Error) => {
+      report(this.options.logger, 'error', err, { session: sessionRef(sid) })
+    })
+  }
+
+  #open (op: string): void {
+    if (this.#closed) throw new FST_FLEET_SESSION_CLOSED(op)
+  }
+
+  #check (op: string, sid: unknown): void {
+    this.#open(op)
+    if (typeof sid !== 'string' || sid.length === 0) throw new FST_FLEET_SESSION_INVALID_ID(op, sid === '' ? 'an empty string' : typeof sid)
+  }
+
+  #checkSession (op: string, sid: unknown, session: unknown): void {
+    this.#check(op, sid)
+    if (session === null || typeof session !== 'object') throw new FST_FLEET_SESSION_INVALID_SESSION(op, session === null ? 'null' : typeof session)
+  }
+
+  /** Runs a hook: its errors coded, its promise bounded by `timeout`. */
+  async #call<T> (op: string, hook: () => MaybePromise<T>): Promise<T> {
+    const wrap = (err: unknown): Error => isFleetError(err)
+      ? err as Error
+      : new FST_FLEET_SESSION_BACKEND(op, (err as Error)?.message ?? String(err), { cause: err })
+    let result: MaybePromise<T>
+    try {
+      result = hook()
+    } catch (err) {
+      throw wrap(err)
+    }
+    if (!isThenable(result)) return result
+    const { timeout } = this.options
+    try {
+      return await withTimeout(result, timeout, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout))
+    } catch (err) {
+      throw wrap(err)
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import fastify from 'fastify'
+import { test } from 'tap'
+import type { SessionRecord, StoreOptions } from '../../plugins/session/index.js'
+import { canSkipRefresh, FINGERPRINT_TEXT_MAX, READ_MEMO_MAX } from '../../plugins/session/write-elision.js'
+import { MapStore } from '../helpers/session-stores.js'
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+function setup (options: StoreOptions = {}): { store: MapStore, advance: (ms: number) => void, now: () => number } {
+  let time = Date.UTC(2030, 0, 1)
+  const now = (): number => time
+  return { store: new MapStore({ now, ...options }), advance: (ms) => { time += ms }, now }
+}
+
+/** What @fastify/session sets with `rolling` after reading `got`: the same data, the cookie's expiry moved on. */
+const rolled = (got: SessionRecord | null, now: number, maxAge = HOUR): SessionRecord =>
+  ({ ...got, cookie: { ...got?.cookie, expires: new Date(now + maxAge), originalExpires: got?.cookie?.expires } })
+
+const cookie = (now: number, maxAge = HOUR): Record<string, unknown> =>
+  ({ expires: new Date(now + maxAge), originalMaxAge: maxAge, sameSite: null, secure: true, path: '/', httpOnly: true, domain: null })
+
+test('canSkipRefresh', async (t) => {
+  t.equal(canSkipRefresh(1000, 1000, 0, 60_000), true, 'same expiry')
+  t.equal(canSkipRefresh(1000, 999, 0, 60_000), false, 'an earlier expiry is applied')
+  t.equal(canSkipRefresh(54_001, MINUTE, 0, 60_000), true, 'a 1-minute session: within a tenth of its lifetime')
+  t.equal(canSkipRefresh(54_000, MINUTE, 0, 60_000), false, 'a 1-minute session: the window is capped at 6 s')
+  t.equal(canSkipRefresh(HOUR - 59_999, HOUR, 0, 60_000), true, 'a 1-hour session: within touchAfter')
+  t.equal(canSkipRefresh(HOUR - 60_000, HOUR, 0, 60_000), false, 'a 1-hour session: touchAfter later')
+  t.equal(canSkipRefresh(0, 0, 0, 0), false, 'touchAfter 0 never skips')
+})
+
+test('an unchanged rolling session: nothing within touchAfter, then only a refresh', async (t) => {
+  const { store, advance, now } = setup()
+  await store.set('a', { cookie: cookie(now()), user: 'ada' })
+  const text = store.entries.get('a')?.text
+  store.takeCalls()
+  for (const [step, expected] of [[1000, []], [58_000, []], [2000, ['refresh']], [1000, []], [HOUR / 2, ['refresh']]] as Array<[number, string[]]>) {
+    advance(step)
+    const got = await store.get('a')
+    await store.set('a', rolled(got, now()))
+    t.strictSame(store.takeCalls(), ['read', ...expected], `${step} ms later`)
+  }
+  t.equal(store.entries.get('a')?.text, text, 'never rewritten')
+  t.equal(store.entries.get('a')?.expiresAt, now() + HOUR, 'expiry of the last refresh')
+})
+
+test('a session longer than 512 characters is remembered as a hash, with the same effect', async (t) => {
+  const { store, advance, now } = setup()
+  await store.set('a', { cookie: cookie(now()), notes: 'n'.repeat(FINGERPRINT_TEXT_MAX) })
+  store.takeCalls()
+  advance(2 * MINUTE)
+  let got = await store.get('a')
+  await store.set('a', rolled(got, now()))
+  t.strictSame(store.takeCalls(), ['read', 'refresh'], 'unchanged: refreshed, not written')
+  got = await store.get('a')
+  await store.set('a', { ...rolled(got, now()), notes: 'm'.repeat(FINGERPRINT_TEXT_MAX) })
+  t.strictSame(store.takeCalls(), ['read', 'write'], 'changed: written')
+})
+
+test('what is written', async (t) => {
+  const { store, now } = setup()
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 1 })
+  let got = await store.get('a')
+  store.takeCalls()
+  await store.set('a', { ...rolled(got, now()), views: 2 })
+  t.strictSame(store.takeCalls(), ['write'], 'changed data')
+  await store.set('a', { ...rolled(got, now()), views: 1 })
+  t.strictSame(store.takeCalls(), ['write'], 'back to the data read, after a write: written (the mark is gone)')
+  got = await store.get('a')
+  await store.set('a', rolled({ ...got, cookie: { ...got?.cookie, sameSite: 'strict' } }, now()))
+  t.strictSame(store.takeCalls(), ['read', 'write'], 'a changed cookie attribute')
+  got = await store.get('a')
+  await store.set('a', rolled({ ...got, cookie: { ...got?.cookie, originalMaxAge: 2 * HOUR } }, now(), 2 * HOUR))
+  t.strictSame(store.takeCalls(), ['read', 'write'], 'a changed maxAge')
+  got = await store.get('a')
+  store.entries.delete('a')
+  await store.set('a', rolled(got, now() + HOUR, 2 * HOUR))
+  t.strictSame(store.takeCalls(), ['read', 'refresh', 'write'], 'gone since read (another process destroyed or evicted it): written again')
+  got = await store.get('a')
+  await store.destroy('a')
+  await store.set('a', rolled(got, now()))
+  t.strictSame(store.takeCalls(), ['read', 'remove', 'write'], 'destroyed by this process: written again')
+})
+
+test('absolute expiry and browser-session cookies', async (t) => {
+  const { store, advance, now } = setup()
+  const fixed = { expires: new Date(now() + HOUR), originalMaxAge: null, path: '/' }
+  await store.set('fixed', { cookie: fixed, user: 'ada' })
+  let got = await store.get('fixed')
+  store.takeCalls()
+  await store.set('fixed', { ...got })
+  t.strictSame(store.takeCalls(), [], 'unchanged: nothing')
+  await store.set('fixed', { ...got, cookie: { ...got?.cookie, expires: new Date(now() + 2 * HOUR) } })
+  t.strictSame(store.takeCalls(), ['write'], 'an absolute expiry that changes is data: written')
+
+  await store.set('browser', { cookie: { expires: null, originalMaxAge: null }, user: 'bob' })
+  got = await store.get('browser')
+  store.takeCalls()
+  advance(MINUTE - 1)
+  await store.set('browser', { ...got })
+  t.strictSame(store.takeCalls(), [], 'expiry from ttl, less than touchAfter later: nothing')
+  advance(1)
+  await store.set('browser', { ...got })
+  t.strictSame(store.takeCalls(), ['refresh'], 'touchAfter later: refreshed')
+  t.equal(store.entries.get('browser')?.expiresAt, now() + 86_400_000)
+})
+
+test('options: touchAfter 0, writeElision false, disableTouch', async (t) => {
+  for (const [options, expected] of [
+    [{ touchAfter: 0 }, ['read', 'refresh']],
+    [{ writeElision: false }, ['read', 'write']],
+    [{ disableTouch: true }, ['read']]
+  ] as Array<[StoreOptions, string[]]>) {
+    const { store, advance, now } = setup(options)
+    await store.set('a', { cookie: cookie(now()), user: 'ada' })
+    const expiry = store.entries.get('a')?.expiresAt
+    store.takeCalls()
+    advance(1000)
+    await store.set('a', rolled(await store.get('a'), now()))
+    t.strictSame(store.takeCalls(), expected, JSON.stringify(options))
+    if (options.disableTouch === true) t.equal(store.entries.get('a')?.expiresAt, expiry, 'disableTouch: the expiry of the last write stays')
+  }
+})
+
+test('a serializer whose output varies (e.g. encryption with a random IV) disables elision, safely', async (t) => {
+  let n = 0
+  const { store, now } = setup({ serializer: { stringify: (s) => JSON.stringify({ n: ++n, s }), parse: (text) => JSON.parse(text).s } })
+  await store.set('a', { cookie: cookie(now()), user: 'ada' })
+  store.takeCalls()
+  await store.set('a', rolled(await store.get('a'), now()))
+  t.strictSame(store.takeCalls(), ['read', 'write'])
+})
+
+test('the memory of reads is bounded: the oldest are forgotten', async (t) => {
+  const { store, now } = setup()
+  const sids = Array.from({ length: READ_MEMO_MAX + 1 }, (_, i) => `s${i}`)
+  for (const sid of sids) store.entries.set(sid, { text: JSON.stringify({ cookie: cookie(now()), sid }), expiresAt: now() + HOUR })
+  const got = []
+  for (const sid of sids) got.push(await store.get(sid))
+  store.takeCalls()
+  await store.set('s0', rolled(got[0] ?? null, now()))
+  await store.set('s1', rolled(got[1] ?? null, now()))
+  t.strictSame(store.takeCalls(), ['write'], `after ${READ_MEMO_MAX + 1} reads the first is forgotten, the second not`)
+})
+
+test('through @fastify/session with rolling: reads cost no write', async (t) => {
+  const store = new MapStore()
+  const app = fastify()
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, { secret: 'x'.repeat(32), store, cookie: { secure: false, maxAge: HOUR }, saveUninitialized: false })
+  app.post('/login', async (request) => {
+    await request.session.regenerate()
+    request.session.set('user' as never, 'ada' as never)
+    return 'ok'
+  })
+  app.get('/me', async (request) => ({ user: request.session.get('user' as never) }))
+  app.post('/visit', async (request) => {
+    request.session.set('views' as never, ((request.session.get('views' as never) ?? 0) as number) + 1 as never)
+    return 'ok'
+  })
+  t.teardown(() => app.close())
+  const login = await app.inject({ method: 'POST', url: '/login' })
+  const cookieHeader = { cookie: `sessionId=${login.cookies[0]?.value}` }
+  t.strictSame(store.takeCalls(), ['remove', 'write', 'write'], 'login: regenerate (destroy + set), then the set of the user')
+  for (let i = 0; i < 5; i++) {
+    const res = await app.inject({ url: '/me', headers: cookieHeader })
+    t.strictSame([res.json(), res.headers['set-cookie'] !== undefined], [{ user: 'ada' }, true], 'logged in, cookie rolled')
+  }
+  t.strictSame(store.takeCalls(), ['read', 'read', 'read', 'read', 'read'], 'five reads, no write')
+  await app.inject({ method: 'POST', url: '/visit', headers: cookieHeader })
+  t.strictSame(store.takeCalls(), ['read', 'write'], 'a change is written')
+})
