@@ -1,15 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { SessionStore } from '@fastify/session'
+import { MemoryStore } from 'fastify-fleet/session'
 import type { FleetAppConfig } from './config.js'
 
 /**
- * The session store named by SESSION_STORE.
- * Interim: the fastify-fleet stores land with their own issue; until then every name maps to
- * `@fastify/session`'s built-in memory store (per process), and the log says so.
+ * The session store named by SESSION_STORE. `memory` is fastify-fleet's bounded MemoryStore.
+ * Interim, until the other stores land: every other name also uses a MemoryStore (one per
+ * process, so with several workers a session lives in the worker that created it), and the log
+ * says so.
  */
-export async function sessionStore (config: FleetAppConfig, log: FastifyBaseLogger): Promise<SessionStore | undefined> {
+export function sessionStore (config: FleetAppConfig, log: FastifyBaseLogger): MemoryStore {
   if (config.sessionStore !== 'memory') {
-    log.warn({ sessionStore: config.sessionStore }, 'this build has no fastify-fleet session stores yet: sessions live in each process\'s memory')
+    log.warn({ sessionStore: config.sessionStore }, 'this build has no such fastify-fleet session store yet: sessions live in each process\'s memory')
   }
-  return undefined
+  return new MemoryStore({ logger: log })
 }
