@@ -5,3 +5,8 @@ export type { SessionStore, StoreCallback } from './contract.js'
 export type { MaybePromise } from './async-call.js'
 export type { Serializer, StoreLogger, StoreOptions } from './options.js'
 export type { SessionCookieRecord, SessionInput, SessionRecord } from './record.js'
+export {
+  RedisStore, type RedisStoreOptions, type RedisClientLike, type IoRedisLike, type NodeRedisLike, type NodeRedisClusterLike,
+  type NodeRedisSentinelLike
+} from './stores/redis.js'
+export { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './stores/redis-errors.js'

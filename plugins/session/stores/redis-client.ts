@@ -1,0 +1,222 @@
+/**
+ * The Redis clients `RedisStore` takes, told apart by shape (no import of either library): an
+ * ioredis `Redis` (Sentinel-backed too) or `Cluster`, or a node-redis v5/v6 client, cluster or
+ * sentinel client. All are driven through their raw command API (`call` / `sendCommand`), so the
+ * store needs no per-library command names.
+ */
+import { invalid, isObject } from '../options.js'
+
+/** The part of an ioredis `Redis` client the store uses. */
+export interface IoRedisLike {
+  /** `wait`, `connecting`, `connect`, `ready`, `reconnecting`, `close` or `end`. */
+  status: string
+  call: (command: string, ...args: string[]) => Promise<unknown>
+  multi: () => IoRedisMultiLike
+  quit: () => Promise<unknown>
+  disconnect: () => void
+  options: { enableOfflineQueue?: boolean, maxRetriesPerRequest?: number | null }
+  isCluster?: boolean
+  /** ioredis `Cluster`: its nodes (`'master'`: the masters). */
+  nodes?: (role: 'master') => Array<{ call: (command: string, ...args: string[]) => Promise<unknown> }>
+}
+
+/** An ioredis transaction. */
+export interface IoRedisMultiLike {
+  call: (command: string, ...args: string[]) => IoRedisMultiLike
+  exec: () => Promise<Array<[Error | null, unknown]> | null>
+}
+
+/** The part of a node-redis v5/v6 client (`createClient()`, connected) the store uses. */
+export interface NodeRedisLike {
+  isOpen: boolean
+  isReady: boolean
+  sendCommand: (args: string[]) => Promise<unknown>
+  multi: () => NodeRedisMultiLike
+  /** node-redis v5+ (`quit()` is deprecated there). */
+  close: () => Promise<unknown>
+}
+
+/** A node-redis transaction. */
+export interface NodeRedisMultiLike {
+  addCommand: (args: string[]) => NodeRedisMultiLike
+  exec: () => Promise<unknown[]>
+}
+
+/** The part of a node-redis v5/v6 cluster (`createCluster()`, connected) the store uses. */
+export interface NodeRedisClusterLike {
+  isOpen: boolean
+  isReady: boolean
+  masters: unknown[]
+  nodeClient: (node: any) => Promise<{ sendCommand: (args: string[]) => Promise<unknown> }>
+  sendCommand: (firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]) => Promise<unknown>
+  multi: (routing?: string) => NodeRedisClusterMultiLike
+  close: () => Promise<unknown>
+}
+
+/** A node-redis cluster transaction (its commands on one slot). */
+export interface NodeRedisClusterMultiLike {
+  addCommand: (firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]) => NodeRedisClusterMultiLike
+  exec: () => Promise<unknown[]>
+}
+
+/** The part of a node-redis v5/v6 sentinel client (`createSentinel()`, connected) the store uses. */
+export interface NodeRedisSentinelLike {
+  isOpen: boolean
+  isReady: boolean
+  getMasterNode: () => unknown
+  sendCommand: (isReadonly: boolean | undefined, args: string[]) => Promise<unknown>
+  multi: () => NodeRedisSentinelMultiLike
+  close: () => Promise<unknown>
+}
+
+/** A node-redis sentinel transaction. */
+export interface NodeRedisSentinelMultiLike {
+  addCommand: (isReadonly: boolean | undefined, args: string[]) => NodeRedisSentinelMultiLike
+  exec: () => Promise<unknown[]>
+}
+
+/** A client `RedisStore` accepts. */
+export type RedisClientLike = IoRedisLike | NodeRedisLike | NodeRedisClusterLike | NodeRedisSentinelLike
+
+/** What the store asks of a client, whichever library it comes from. */
+export interface RedisDriver {
+  readonly library: 'ioredis' | 'node-redis'
+  /** Why a command would wait for a connection instead of answering now; `null` when connected. */
+  offline: () => string | null
+  /** Sends a command whose key is `args[1]`. */
+  send: (args: string[]) => Promise<unknown>
+  /** Runs commands on one key (`commands[0][1]`) in one MULTI/EXEC round trip; the replies in order. */
+  transaction: (commands: string[][]) => Promise<unknown[]>
+  /** A sender per master (one for a single server): where `SCAN` must run to see every key. */
+  masters: () => Promise<Array<(args: string[]) => Promise<unknown>>>
+  /** Closes the connection (`QUIT`, or a hard disconnect when that fails). */
+  close: () => Promise<void>
+  /** Why the client's settings can queue commands without bound; `null` when they cannot. */
+  unboundedQueue: () => string | null
+}
+
+/** ioredis states in which a command waits for a reconnection (or is refused by ioredis). */
+const IOREDIS_DOWN = new Set(['reconnecting', 'close', 'end'])
+
+const fnOf = (value: Record<string, unknown>, name: string): boolean => typeof value[name] === 'function'
+
+function ioredisDriver (client: IoRedisLike): RedisDriver {
+  return {
+    library: 'ioredis',
+    offline: () => IOREDIS_DOWN.has(client.status) ? `the ioredis client is ${client.status}` : null,
+    send: (args) => client.call(args[0] as string, ...args.slice(1)),
+    masters: async () => (client.nodes?.('master') ?? [client]).map((node) => (args: string[]) => node.call(args[0] as string, ...args.slice(1))),
+    transaction: async (commands) => {
+      let multi = client.multi()
+      for (const [command, ...args] of commands) multi = multi.call(command as string, ...args)
+      // null only when a WATCHed key changed, and the store never WATCHes
+      const replies = await multi.exec() as Array<[Error | null, unknown]>
+      return replies.map(([err, value]) => {
+        if (err !== null) throw err
+        return value
+      })
+    },
+    close: async () => {
+      try {
+        await client.quit()
+      } catch {
+        client.disconnect()
+      }
+    },
+    unboundedQueue: () => client.options.enableOfflineQueue !== false && client.options.maxRetriesPerRequest === null
+      ? 'ioredis has enableOfflineQueue: true and maxRetriesPerRequest: null, so commands wait for Redis without bound ' +
+        '(calls still fail after the store timeout, but the queued commands pile up and run when Redis is back); ' +
+        'set maxRetriesPerRequest to a number or enableOfflineQueue: false'
+      : null
+  }
+}
+
+/** The replies of a node-redis transaction; a MultiErrorReply ("1 commands failed") becomes the failed command's own error. */
+async function execNodeRedis (multi: { exec: () => Promise<unknown[]> }): Promise<unknown[]> {
+  try {
+    return await multi.exec()
+  } catch (err) {
+    const { replies, errorIndexes } = err as { replies?: unknown[], errorIndexes?: number[] }
+    const index = errorIndexes?.[0]
+    throw index === undefined ? err : (replies as unknown[])[index]
+  }
+}
+
+function nodeRedisDriver (client: NodeRedisLike): RedisDriver {
+  return {
+    library: 'node-redis',
+    offline: () => client.isOpen && !client.isReady ? 'the node-redis client is reconnecting' : null,
+    send: (args) => client.sendCommand(args),
+    masters: async () => [(args) => client.sendCommand(args)],
+    transaction: async (commands) => {
+      let multi = client.multi()
+      for (const args of commands) multi = multi.addCommand(args)
+      return await execNodeRedis(multi)
+    },
+    close: async () => {
+      if (!client.isOpen) return
+      await client.close()
+    },
+    unboundedQueue: () => null
+  }
+}
+
+function nodeRedisClusterDriver (client: NodeRedisClusterLike): RedisDriver {
+  return {
+    library: 'node-redis',
+    offline: () => client.isOpen && !client.isReady ? 'the node-redis cluster is reconnecting' : null,
+    send: (args) => client.sendCommand(args[1], false, args),
+    masters: async () => {
+      const nodes = await Promise.all(client.masters.map((master) => client.nodeClient(master)))
+      return nodes.map((node) => (args: string[]) => node.sendCommand(args))
+    },
+    transaction: async (commands) => {
+      const key = commands[0]?.[1]
+      let multi = client.multi(key)
+      for (const args of commands) multi = multi.addCommand(key, false, args)
+      return await execNodeRedis(multi)
+    },
+    close: async () => {
+      if (client.isOpen) await client.close()
+    },
+    unboundedQueue: () => null
+  }
+}
+
+function nodeRedisSentinelDriver (client: NodeRedisSentinelLike): RedisDriver {
+  const send = (args: string[]): Promise<unknown> => client.sendCommand(false, args)
+  return {
+    library: 'node-redis',
+    offline: () => client.isOpen && !client.isReady ? 'the node-redis sentinel client is reconnecting' : null,
+    send,
+    masters: async () => [send],
+    transaction: async (commands) => {
+      let multi = client.multi()
+      for (const args of commands) multi = multi.addCommand(false, args)
+      return await execNodeRedis(multi)
+    },
+    close: async () => {
+      if (client.isOpen) await client.close()
+    },
+    unboundedQueue: () => null
+  }
+}
+
+/** The driver of an ioredis or node-redis client; refuses anything else with `FST_FLEET_SESSION_INVALID_OPTION`. */
+export function redisDriver (client: unknown): RedisDriver {
+  if (!isObject(client)) invalid('client', 'expected an ioredis or node-redis client')
+  const value = client as Record<string, unknown>
+  if (fnOf(value, 'call') && fnOf(value, 'multi') && typeof value.status === 'string') {
+    return ioredisDriver(client as unknown as IoRedisLike)
+  }
+  if (fnOf(value, 'sendCommand') && fnOf(value, 'multi') && fnOf(value, 'close') && fnOf(value, 'nodeClient') && Array.isArray(value.masters)) {
+    return nodeRedisClusterDriver(client as unknown as NodeRedisClusterLike)
+  }
+  if (fnOf(value, 'sendCommand') && fnOf(value, 'multi') && fnOf(value, 'close') && fnOf(value, 'getMasterNode')) {
+    return nodeRedisSentinelDriver(client as unknown as NodeRedisSentinelLike)
+  }
+  if (fnOf(value, 'sendCommand') && fnOf(value, 'multi') && fnOf(value, 'close') && typeof value.isReady === 'boolean') {
+    return nodeRedisDriver(client as unknown as NodeRedisLike)
+  }
+  return invalid('client', 'expected an ioredis client (call(), multi(), status) or a node-redis v5/v6 client, cluster or sentinel (sendCommand(), multi(), close(), isReady)')
+}

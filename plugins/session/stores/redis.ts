@@ -1,0 +1,165 @@
+import { report } from '../log.js'
+import { invalid, numberOption, type StoreOptions } from '../options.js'
+import { BaseStore, type StoredEntry } from '../store-base.js'
+import { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './redis-errors.js'
+import { redisDriver, type RedisClientLike, type RedisDriver } from './redis-client.js'
+
+export type { IoRedisLike, NodeRedisClusterLike, NodeRedisLike, NodeRedisSentinelLike, RedisClientLike } from './redis-client.js'
+
+/** Options of `RedisStore`. */
+export interface RedisStoreOptions extends StoreOptions {
+  /**
+   * A connected client of Redis 7.0 or later: an ioredis `Redis` or `Cluster`, or a node-redis v5/v6
+   * client or cluster (`await createClient().connect()`, `await createCluster(...).connect()`), told
+   * apart by shape. The store never creates a client
+   * and never listens on it: listen for `'error'` on your client yourself, as an unhandled `'error'`
+   * event ends the process. With ioredis, keep `maxRetriesPerRequest` a number (its default, 20) or
+   * set `enableOfflineQueue: false`, so that calls made while Redis is down do not queue without bound.
+   * @default undefined (required)
+   */
+  client: RedisClientLike
+  /**
+   * Prepended to the session id to make the key, as connect-redis does (`sess:<sid>`).
+   * @default 'sess:'
+   */
+  prefix?: string
+  /**
+   * The `COUNT` hint of each `SCAN` that `length()`, `ids()` and `clear()` run (keys Redis looks at
+   * per call).
+   * @default 100
+   */
+  scanCount?: number
+  /**
+   * `close()` also closes the client (`QUIT`, or a disconnect when Redis is unreachable).
+   * @default false (the client is yours: it stays open)
+   */
+  closeClient?: boolean
+}
+
+export const REDIS_DEFAULTS = {
+  prefix: 'sess:',
+  scanCount: 100,
+  closeClient: false
+} as const satisfies Required<Omit<RedisStoreOptions, 'client' | keyof StoreOptions>>
+
+const REDIS_KEYS = ['client', 'prefix', 'scanCount', 'closeClient'] as const
+
+/** `text` with the glob characters of `SCAN MATCH` escaped. */
+export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&')
+
+/**
+ * Sessions in Redis, in connect-redis's layout: a STRING `<prefix><sid>` holding the session JSON,
+ * expiring with the session's cookie (else after `ttl`), so sessions written by express-session +
+ * connect-redis are read here and the other way round.
+ *
+ * Commands: `get` is `GET` + `PEXPIRETIME` in one MULTI (one key, one round trip); `set` is
+ * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
+ * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
+ * delete one key per command (no command spans two hash slots).
+ * Needs Redis 7.0 or later (`PEXPIRETIME`).
+ *
+ * When the client has lost its connection, calls fail at once with `FST_FLEET_SESSION_BACKEND`
+ * instead of waiting in the client's queue; any call still waiting after `timeout` fails with
+ * `FST_FLEET_SESSION_TIMEOUT`. The store works again as soon as the client has reconnected.
+ */
+export class RedisStore extends BaseStore {
+  readonly #driver: RedisDriver
+  readonly #prefix: string
+  readonly #match: string
+  readonly #scanCount: string
+  readonly #closeClient: boolean
+
+  constructor (options: RedisStoreOptions) {
+    super(options, REDIS_KEYS)
+    const opts = options as unknown as Record<string, unknown>
+    this.#driver = redisDriver(opts.client)
+    const prefix = opts.prefix ?? REDIS_DEFAULTS.prefix
+    if (typeof prefix !== 'string') invalid('prefix', `expected a string, got ${typeof prefix}`)
+    this.#prefix = prefix
+    this.#match = `${globEscape(prefix)}*`
+    this.#scanCount = String(numberOption('scanCount', opts.scanCount ?? REDIS_DEFAULTS.scanCount, 1, true))
+    const closeClient = opts.closeClient ?? REDIS_DEFAULTS.closeClient
+    if (typeof closeClient !== 'boolean') invalid('closeClient', `expected a boolean, got ${typeof closeClient}`)
+    this.#closeClient = closeClient
+    const queue = this.#driver.unboundedQueue()
+    if (queue !== null) report(this.options.logger, 'warn', new FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE(queue), {})
+  }
+
+  /** Which library the client comes from. */
+  get library (): 'ioredis' | 'node-redis' {
+    return this.#driver.library
+  }
+
+  protected async read (sid: string): Promise<StoredEntry | undefined> {
+    const key = this.#key(sid)
+    const [text, expireTime] = await this.#transaction([['GET', key], ['PEXPIRETIME', key]])
+    if (typeof text !== 'string') return undefined
+    return { text, expiresAt: expireTime === -1 ? null : Number(expireTime) }
+  }
+
+  protected async write (sid: string, text: string, expiresAt: number): Promise<void> {
+    await this.#send(['SET', this.#key(sid), text, 'PXAT', String(Math.ceil(expiresAt))])
+  }
+
+  protected async refresh (sid: string, expiresAt: number): Promise<boolean> {
+    return Number(await this.#send(['PEXPIREAT', this.#key(sid), String(Math.ceil(expiresAt))])) === 1
+  }
+
+  protected async remove (sid: string): Promise<void> {
+    await this.#send(['DEL', this.#key(sid)])
+  }
+
+  protected async count (): Promise<number> {
+    let total = 0
+    await this.#scan((keys) => { total += keys.length })
+    return total
+  }
+
+  protected async listIds (): Promise<string[]> {
+    const ids: string[] = []
+    const skip = this.#prefix.length
+    await this.#scan((keys) => { for (const key of keys) ids.push(key.slice(skip)) })
+    return ids
+  }
+
+  protected async removeAll (): Promise<void> {
+    // one DEL per key: a multi-key DEL fails on a cluster when the keys live in different slots
+    await this.#scan(async (keys) => { await Promise.all(keys.map((key) => this.#send(['DEL', key]))) })
+  }
+
+  protected override async shutdown (): Promise<void> {
+    if (this.#closeClient) await this.#driver.close()
+  }
+
+  #key (sid: string): string {
+    return this.#prefix + sid
+  }
+
+  /** Calls `each` with every batch of keys of this store, one `SCAN` after the other, on every master. */
+  async #scan (each: (keys: string[]) => unknown): Promise<void> {
+    this.#online()
+    for (const send of await this.#driver.masters()) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await send(['SCAN', cursor, 'MATCH', this.#match, 'COUNT', this.#scanCount]) as [string, string[]]
+        await each(keys)
+        cursor = String(next)
+      } while (cursor !== '0')
+    }
+  }
+
+  #online (): void {
+    const offline = this.#driver.offline()
+    if (offline !== null) throw new Error(`Redis is unreachable: ${offline}`)
+  }
+
+  async #send (args: string[]): Promise<unknown> {
+    this.#online()
+    return await this.#driver.send(args)
+  }
+
+  async #transaction (commands: string[][]): Promise<unknown[]> {
+    this.#online()
+    return await this.#driver.transaction(commands)
+  }
+}
