@@ -41,7 +41,7 @@ export async function buildApp ({ config, sessionSecret, logger = false }: Build
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     secret: sessionSecret,
-    store: sessionStore(config, app.log),
+    store: await sessionStore(config, app),
     saveUninitialized: false,
     cookie: { secure: true, httpOnly: true, sameSite: 'lax', maxAge: 24 * 3600_000 }
   })

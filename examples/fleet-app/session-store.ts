@@ -1,16 +1,33 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { MemoryStore } from 'fastify-fleet/session'
+import { Redis } from 'ioredis'
+import { MemoryStore, RedisStore } from 'fastify-fleet/session'
 import type { FleetAppConfig } from './config.js'
 
 /**
- * The session store named by SESSION_STORE. `memory` is fastify-fleet's bounded MemoryStore.
- * Interim, until the other stores land: every other name also uses a MemoryStore (one per
- * process, so with several workers a session lives in the worker that created it), and the log
- * says so.
+ * The session store named by SESSION_STORE: `memory` (this process), `redis` (REDIS_URL; shared by
+ * every worker and machine). Interim, until the other stores land: every other name uses a
+ * per-process MemoryStore (with several workers a session then lives in the worker that created
+ * it), and the log says so.
  */
-export function sessionStore (config: FleetAppConfig, log: FastifyBaseLogger): MemoryStore {
-  if (config.sessionStore !== 'memory') {
-    log.warn({ sessionStore: config.sessionStore }, 'this build has no such fastify-fleet session store yet: sessions live in each process\'s memory')
+/** What the store needs of the app: its logger, and a hook to close what it opened. */
+export interface StoreHost {
+  log: FastifyBaseLogger
+  addHook: (name: 'onClose', hook: () => Promise<void>) => unknown
+}
+
+export async function sessionStore (config: FleetAppConfig, app: StoreHost): Promise<MemoryStore | RedisStore> {
+  if (config.sessionStore === 'redis') {
+    // fail fast while Redis is down instead of queueing requests without bound
+    const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+    client.on('error', (err) => app.log.warn({ err }, 'Redis connection error'))
+    // start connected when Redis is up; when it is down, start anyway (requests fail fast) and reconnect
+    await client.connect().catch(() => {})
+    const store = new RedisStore({ client, closeClient: true, logger: app.log })
+    app.addHook('onClose', async () => { await store.close() })
+    return store
   }
-  return new MemoryStore({ logger: log })
+  if (config.sessionStore !== 'memory') {
+    app.log.warn({ sessionStore: config.sessionStore }, 'this build has no such fastify-fleet session store yet: sessions live in each process\'s memory')
+  }
+  return new MemoryStore({ logger: app.log })
 }

@@ -75,6 +75,40 @@ for (const [protocol, send] of [['HTTP/2', h2Request], ['HTTP/1.1', h1Request]] 
   })
 }
 
+test('SESSION_STORE=redis: two app instances (two workers, two machines) share one session', async (t) => {
+  const { requireService } = await import('../helpers/services.js')
+  const redis = await requireService(t, 'redis')
+  if (redis === null) return
+  const env = { SESSION_STORE: 'redis', REDIS_URL: redis.url }
+  const first = await start(t, env)
+  const second = await start(t, env)
+  const login = await h2Request(first, '/login', { ca: pki.root.cert, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'ada' }) })
+  t.equal(login.status, 200)
+  const cookie = (String(login.headers['set-cookie'])).split(';')[0] as string
+  const me = await h2Request(second, '/me', { ca: pki.root.cert, headers: { cookie } })
+  t.equal(me.status, 200, 'the other instance knows the session')
+  t.same(JSON.parse(me.body), { user: 'ada', views: 1, pid: process.pid })
+  t.equal((await h2Request(first, '/logout', { ca: pki.root.cert, method: 'POST', headers: { cookie } })).status, 204)
+  t.equal((await h2Request(second, '/me', { ca: pki.root.cert, headers: { cookie } })).status, 401, 'logout holds everywhere')
+})
+
+test('SESSION_STORE=redis with Redis down: logged, and logins fail fast with a 500, the process lives on', async (t) => {
+  const { freePort } = await import('../helpers/ports.js')
+  const lines: string[] = []
+  const config = readConfig({ WORKERS: '1', SESSION_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, TLS_CERT: 'x', TLS_KEY: 'x' })
+  const app = await buildApp({
+    config: { ...config, tls: { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert } },
+    sessionSecret: SECRET,
+    logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
+  })
+  const { port } = await listen(t, app)
+  const started = Date.now()
+  const login = await h2Request(`https://localhost:${port}`, '/login', { ca: pki.root.cert, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'ada' }) })
+  t.equal(login.status, 500)
+  t.ok(Date.now() - started < 2000, 'no wait for an offline queue')
+  t.ok(lines.some((l) => JSON.parse(l).msg === 'Redis connection error'), 'the connection error is logged')
+})
+
 test('login input is validated', async (t) => {
   const origin = await start(t, {}, true)
   const post = async (body: string): Promise<number> =>

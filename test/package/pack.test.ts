@@ -37,8 +37,8 @@ interface Expectation {
 // `exports` missing from this table still has to load and export at least one value.
 const EXPECTED: Record<string, Expectation> = {
   './server': { names: { serverOptions: 'function', devCertificate: 'function' } },
-  // RedisStore, ClusterStore, PostgresStore, MySqlStore, MemcachedStore, TieredStore: add them as they land
-  './session': { names: { MemoryStore: 'class', BaseStore: 'class' } },
+  // ClusterStore, PostgresStore, MySqlStore, MemcachedStore, TieredStore: add them as they land
+  './session': { names: { MemoryStore: 'class', RedisStore: 'class', BaseStore: 'class' } },
   './session/conformance': { names: { storeConformance: 'function', forTap: 'function', forNodeTest: 'function' } },
   './cors': { names: { fleetCors: 'plugin' }, defaultIs: 'fleetCors' },
   './hsts': { names: { fleetHsts: 'plugin', httpsRedirectServer: 'function' }, defaultIs: 'fleetHsts' },
