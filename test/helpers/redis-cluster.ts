@@ -3,15 +3,13 @@
  * joined with `redis-cli --cluster create`), stopped by the test's teardown. Only the processes it
  * spawned are ever signalled.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { execFile, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { freePort, type RedisServerTest } from './redis-server.js'
 import { probeService, unavailable } from './services.js'
+import { scratchProcesses } from './processes.js'
 
 const run = promisify(execFile)
 
@@ -27,17 +25,7 @@ export async function startRedisCluster (t: RedisServerTest, size = 3): Promise<
   } catch (err) {
     return unavailable(t, `cannot run redis-cli: ${(err as Error).message}`)
   }
-  const dir = await mkdtemp(join(tmpdir(), 'fleet-cluster-'))
-  const children: ChildProcess[] = []
-  t.teardown(async () => {
-    await Promise.all(children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.kill('SIGKILL')
-      await exited
-    }))
-    await rm(dir, { recursive: true, force: true })
-  })
+  const { dir, children } = await scratchProcesses(t, 'fleet-cluster-')
   const ports: number[] = []
   for (let i = 0; i < size; i++) {
     const port = await freePort()

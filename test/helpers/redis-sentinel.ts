@@ -3,15 +3,14 @@
  * watching them as `mymaster` (quorum 1, down after 500 ms), stopped by the test's teardown. Only
  * the processes it spawned are ever signalled.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { execFile, spawn } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { freePort, type RedisServerTest } from './redis-server.js'
 import { probeService, unavailable } from './services.js'
+import { scratchProcesses } from './processes.js'
 
 const run = promisify(execFile)
 
@@ -46,17 +45,7 @@ export async function startRedisSentinel (t: RedisServerTest): Promise<RedisSent
   } catch (err) {
     return unavailable(t, `cannot run redis-server and redis-cli: ${(err as Error).message}`)
   }
-  const dir = await mkdtemp(join(tmpdir(), 'fleet-sentinel-'))
-  const children: ChildProcess[] = []
-  t.teardown(async () => {
-    await Promise.all(children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.kill('SIGKILL')
-      await exited
-    }))
-    await rm(dir, { recursive: true, force: true })
-  })
+  const { dir, children } = await scratchProcesses(t, 'fleet-sentinel-')
   const [master, replica, sentinel] = [await freePort(), await freePort(), await freePort()] as [number, number, number]
   const server = (...args: string[]): void => {
     children.push(spawn('redis-server', args, { stdio: 'ignore' }))
