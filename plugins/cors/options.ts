@@ -176,7 +176,7 @@ export interface PolicySpec {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const POLICY_KEYS = new Set(Object.keys(DEFAULTS))
 
-export function invalid (name: string, reason: string): never {
+function invalid (name: string, reason: string): never {
   throw new FST_FLEET_CORS_INVALID_OPTION(name, reason)
 }
 

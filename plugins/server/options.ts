@@ -139,6 +139,9 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
     invalid('options', 'expected an object')
   }
   const opts = input as Record<string, unknown>
+  // a misspelt `cert` must not quietly become a self-signed certificate
+  const known = new Set(['protocol', 'key', 'cert', 'ca', 'passphrase', 'minVersion', 'allowHTTP1', 'mode', 'devCertificate'])
+  for (const key of Object.keys(opts)) if (!known.has(key)) invalid(key, 'unknown option')
   const protocol = opts.protocol ?? DEFAULTS.protocol
   if (protocol !== 'https' && protocol !== 'http') {
     invalid('protocol', `expected 'https' or 'http', got ${JSON.stringify(protocol)}`)
@@ -202,6 +205,8 @@ export function normalizeDevCertificateOptions (input: unknown = {}): Normalized
     invalid('devCertificate', 'expected an object')
   }
   const opts = input as Record<string, unknown>
+  const known = new Set(['cacheDir', 'hosts', 'days', 'renewBefore'])
+  for (const key of Object.keys(opts)) if (!known.has(key)) invalid(`devCertificate.${key}`, 'unknown option')
   const cacheDir = opts.cacheDir
   if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
     invalid('devCertificate.cacheDir', 'expected a non-empty path')

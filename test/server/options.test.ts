@@ -23,7 +23,8 @@ test('invalid options of serverOptions() fail with a code and name the option', 
     ['TLS 1.1', { minVersion: 'TLSv1.1' }, /invalid option minVersion: expected 'TLSv1.2' or 'TLSv1.3', got "TLSv1.1"/],
     ['allowHTTP1 not a boolean', { allowHTTP1: 'yes' }, /invalid option allowHTTP1: expected a boolean/],
     ['devCertificate not an object', { devCertificate: 'yes' }, /invalid option devCertificate: expected an object/],
-    ['devCertificate null', { devCertificate: null }, /invalid option devCertificate: expected an object/]
+    ['devCertificate null', { devCertificate: null }, /invalid option devCertificate: expected an object/],
+    ['a misspelt option', { key: 'k.pem', certificate: 'c.pem' }, /invalid option certificate: unknown option/]
   ]
   for (const [name, input, message] of cases) {
     // @ts-expect-error wrong on purpose
@@ -43,7 +44,8 @@ test('invalid options of devCertificate() fail with a code', async (t) => {
     ['days too many', { days: 900 }, /devCertificate.days/],
     ['renewBefore negative', { renewBefore: -1 }, /devCertificate.renewBefore: expected a number of seconds/],
     ['renewBefore not a number', { renewBefore: '1' }, /devCertificate.renewBefore: expected a number of seconds/],
-    ['renewBefore over the validity', { days: 1, renewBefore: 86400 }, /devCertificate.renewBefore: must be shorter than the validity/]
+    ['renewBefore over the validity', { days: 1, renewBefore: 86400 }, /devCertificate.renewBefore: must be shorter than the validity/],
+    ['a misspelt option', { cachedir: '/tmp/x' }, /invalid option devCertificate.cachedir: unknown option/]
   ]
   for (const [name, input, message] of cases) {
     // @ts-expect-error wrong on purpose
