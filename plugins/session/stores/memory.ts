@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache'
+import { entrySize, MemoryEntries, type MemoryEntry } from '../../internal/memory-entries.js'
 import { FST_FLEET_SESSION_TOO_LARGE } from '../errors.js'
 import { numberOption, type StoreOptions } from '../options.js'
 import { BaseStore } from '../store-base.js'
@@ -24,15 +24,15 @@ export const MEMORY_DEFAULTS = {
   maxEntries: 10000
 } as const satisfies Pick<Required<MemoryStoreOptions>, 'maxEntries'>
 
-const MEMORY_KEYS = ['maxEntries', 'maxBytes'] as const
+export const MEMORY_KEYS = ['maxEntries', 'maxBytes'] as const
 
-/** An entry: the serialized session and when it expires (ms since the epoch). */
-interface MemoryEntry {
-  text: string
-  expiresAt: number
+/** `maxEntries` and `maxBytes` of the options, checked. */
+export function memoryLimits (options: Record<string, unknown>): { maxEntries: number, maxBytes: number | undefined } {
+  return {
+    maxEntries: numberOption('maxEntries', options.maxEntries ?? MEMORY_DEFAULTS.maxEntries, 1, true),
+    maxBytes: options.maxBytes === undefined ? undefined : numberOption('maxBytes', options.maxBytes, 1, true)
+  }
 }
-
-const sizeOf = (entry: MemoryEntry, sid: string): number => sid.length + entry.text.length
 
 /**
  * Sessions in this process's memory: bounded (`maxEntries`, optional `maxBytes`) with
@@ -42,40 +42,29 @@ const sizeOf = (entry: MemoryEntry, sid: string): number => sid.length + entry.t
  * `ClusterStore`.
  */
 export class MemoryStore extends BaseStore {
-  readonly #cache: LRUCache<string, MemoryEntry>
-  readonly #maxBytes: number | undefined
+  readonly #entries: MemoryEntries
 
   constructor (options: MemoryStoreOptions = {}) {
     super(options, MEMORY_KEYS)
-    const opts = options as Record<string, unknown>
-    const maxEntries = numberOption('maxEntries', opts.maxEntries ?? MEMORY_DEFAULTS.maxEntries, 1, true)
-    this.#maxBytes = opts.maxBytes === undefined ? undefined : numberOption('maxBytes', opts.maxBytes, 1, true)
-    this.#cache = this.#maxBytes === undefined
-      ? new LRUCache({ max: maxEntries })
-      : new LRUCache({ max: maxEntries, maxSize: this.#maxBytes, sizeCalculation: sizeOf })
+    this.#entries = new MemoryEntries(memoryLimits(options as Record<string, unknown>))
   }
 
   protected read (sid: string): MemoryEntry | undefined {
-    return this.#cache.get(sid)
+    return this.#entries.read(sid)
   }
 
   protected write (sid: string, text: string, expiresAt: number): void {
-    const entry = { text, expiresAt }
-    if (this.#maxBytes !== undefined && sizeOf(entry, sid) > this.#maxBytes) {
-      throw new FST_FLEET_SESSION_TOO_LARGE(sizeOf(entry, sid), this.#maxBytes)
+    if (!this.#entries.write(sid, text, expiresAt)) {
+      throw new FST_FLEET_SESSION_TOO_LARGE(entrySize({ text, expiresAt }, sid), this.#entries.maxBytes)
     }
-    this.#cache.set(sid, entry)
   }
 
   protected refresh (sid: string, expiresAt: number): boolean {
-    const entry = this.#cache.get(sid)
-    if (entry === undefined) return false
-    entry.expiresAt = expiresAt
-    return true
+    return this.#entries.refresh(sid, expiresAt)
   }
 
   protected remove (sid: string): void {
-    this.#cache.delete(sid)
+    this.#entries.remove(sid)
   }
 
   protected count (): number {
@@ -83,21 +72,14 @@ export class MemoryStore extends BaseStore {
   }
 
   protected listIds (): string[] {
-    const now = this.options.now()
-    const live: string[] = []
-    const expired: string[] = []
-    for (const [sid, entry] of this.#cache.entries()) {
-      (entry.expiresAt <= now ? expired : live).push(sid)
-    }
-    for (const sid of expired) this.#cache.delete(sid)
-    return live
+    return this.#entries.ids(this.options.now())
   }
 
   protected removeAll (): void {
-    this.#cache.clear()
+    this.#entries.clear()
   }
 
   protected override shutdown (): void {
-    this.#cache.clear()
+    this.#entries.clear()
   }
 }
