@@ -65,3 +65,12 @@ export const FST_FLEET_SESSION_CORRUPT = defineError(
   'FST_FLEET_SESSION_CORRUPT',
   'fastify-fleet/session: stored session %s is unreadable (%s); treated as no session'
 )
+
+/**
+ * `ClusterStore` in a process whose cluster primary is not fastify-fleet's `startCluster` (PM2's
+ * cluster mode, or a hand-written `node:cluster` primary): nobody would keep the sessions.
+ */
+export const FST_FLEET_SESSION_CLUSTER_UNSUPPORTED = defineError(
+  'FST_FLEET_SESSION_CLUSTER_UNSUPPORTED',
+  'fastify-fleet/session: ClusterStore needs the workers to be started by startCluster() of fastify-fleet/cluster, and %s; use RedisStore (or another shared store) instead'
+)

@@ -10,3 +10,4 @@ export {
   type NodeRedisSentinelLike
 } from './stores/redis.js'
 export { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './stores/redis-errors.js'
+export { ClusterStore, type ClusterStoreOptions } from './stores/cluster.js'

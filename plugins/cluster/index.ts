@@ -1,0 +1,38 @@
+import cluster from 'node:cluster'
+import { normalizeOptions, type StartClusterOptions } from './options.js'
+import { runPrimary, type PrimaryHandle } from './primary.js'
+import { runSingle, runWorker, type WorkerHandle } from './worker.js'
+import { fleetWorker } from './worker-plugin.js'
+
+export { fleetWorker }
+export default fleetWorker
+export * from './errors.js'
+export type { BuildContext, ClusterLogger, RestartOptions, StartClusterOptions } from './options.js'
+export type { PrimaryHandle, ReloadReport, WorkerInfo } from './primary.js'
+export type { PrimaryBus } from './primary-bus.js'
+export type { WorkerHandle } from './worker.js'
+export type { FleetWorkerDecoration, FleetWorkerOptions } from './worker-plugin.js'
+export type { DrainReport } from './drain.js'
+export type { BusHandler, BusListener, BusOrigin, BusRequestOptions, FleetBus } from '../internal/bus.js'
+
+/**
+ * Runs the app on every core: in the primary, forks `workers` workers, replaces the ones that die
+ * (with backoff, stopping on a crash loop), kills the unresponsive, drains all on SIGTERM/SIGINT and
+ * restarts them one at a time on SIGHUP; in a worker, builds the app with `fleetWorker`, listens and
+ * says it is ready. Call it from the entry point, which runs in the primary and in every worker.
+ * `workers: 1` or `FLEET_CLUSTER=0` runs the app in this process. Invalid options reject.
+ */
+export async function startCluster (options: StartClusterOptions): Promise<PrimaryHandle | WorkerHandle> {
+  const opts = normalizeOptions(options)
+  if (cluster.isWorker) {
+    try {
+      return await runWorker(opts)
+    } catch (err) {
+      opts.logger.error({ err: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code }, 'worker failed to start')
+      // the primary replaces it (with backoff) or declares a crash loop
+      process.exit(1)
+    }
+  }
+  if (opts.inProcess) return await runSingle(opts)
+  return runPrimary(opts)
+}

@@ -1,0 +1,86 @@
+import cluster from 'node:cluster'
+import fp from 'fastify-plugin'
+import type { FastifyPluginAsync } from 'fastify'
+import { processBus, type FleetBus } from '../internal/process-bus.js'
+import { ConnectionTracker, type DrainReport } from './drain.js'
+import { FST_FLEET_CLUSTER_INVALID_OPTION } from './errors.js'
+
+/** Options of `fleetWorker`. */
+export interface FleetWorkerOptions {
+  /**
+   * Milliseconds a drain waits for what is in flight before destroying the connections left.
+   * @default 10000
+   */
+  shutdownTimeout?: number
+  /**
+   * Longest wait between the two GOAWAY frames of an HTTP/2 session whose client does not answer
+   * the PING that measures the round trip, in milliseconds.
+   * @default 1000
+   */
+  noticeWait?: number
+}
+
+export const WORKER_DEFAULTS = {
+  shutdownTimeout: 10000,
+  noticeWait: 1000
+} as const satisfies Required<FleetWorkerOptions>
+
+/** `fastify.fleet`: this process in the cluster. */
+export interface FleetWorkerDecoration {
+  /** `cluster.worker.id`; `0` when the process is not a worker. */
+  readonly workerId: number
+  readonly pid: number
+  /** The IPC bus (a standalone one outside a cluster: this process's handlers answer). */
+  readonly bus: FleetBus
+  /** `true` once a drain has started. */
+  readonly draining: boolean
+  /**
+   * Drains the server (two-step GOAWAY for HTTP/2, `Connection: close` for HTTP/1.1, then stop
+   * accepting); resolves when every connection is gone. `app.close()` drains too, first.
+   */
+  drain: () => Promise<DrainReport>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    fleet: FleetWorkerDecoration
+  }
+}
+
+function normalize (options: FleetWorkerOptions): Required<FleetWorkerOptions> {
+  const out: Record<string, number> = { ...WORKER_DEFAULTS }
+  for (const [key, value] of Object.entries(options ?? {})) {
+    if (!(key in WORKER_DEFAULTS)) throw new FST_FLEET_CLUSTER_INVALID_OPTION(key, 'unknown option')
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+      throw new FST_FLEET_CLUSTER_INVALID_OPTION(key, `expected a positive integer of milliseconds, got ${typeof value === 'number' ? value : typeof value}`)
+    }
+    out[key] = value
+  }
+  return out as Required<FleetWorkerOptions>
+}
+
+// async: a bad option rejects registration (a synchronous throw would escape avvio)
+const plugin: FastifyPluginAsync<FleetWorkerOptions> = async (fastify, options) => {
+  const opts = normalize(options)
+  // registered twice (by the app and by startCluster): the first one serves
+  if (fastify.hasDecorator('fleet')) return
+  const tracker = new ConnectionTracker(fastify.server)
+  const drain = async (): Promise<DrainReport> => await tracker.drain({ timeout: opts.shutdownTimeout, noticeWait: opts.noticeWait })
+  const decoration: FleetWorkerDecoration = {
+    workerId: cluster.worker?.id ?? 0,
+    pid: process.pid,
+    bus: processBus(),
+    get draining () { return tracker.draining },
+    drain
+  }
+  fastify.decorate('fleet', decoration)
+  // app.close() drains first, so it neither waits for idle HTTP/2 sessions nor cuts what is in flight
+  fastify.addHook('preClose', async () => { await drain() })
+}
+
+/**
+ * The worker side of fastify-fleet/cluster: decorates `fastify.fleet` (worker id, pid, IPC bus,
+ * `drain()`) and makes `app.close()` drain gracefully. Works with or without `startCluster()`.
+ */
+export const fleetWorker = fp(plugin, { fastify: '5.x', name: 'fastify-fleet-cluster' })

@@ -1,0 +1,230 @@
+import {
+  FST_FLEET_CLUSTER_BUS_CLOSED, FST_FLEET_CLUSTER_BUS_NO_HANDLER, FST_FLEET_CLUSTER_BUS_REMOTE, FST_FLEET_CLUSTER_BUS_TIMEOUT,
+  FST_FLEET_CLUSTER_BUS_UNSENDABLE
+} from './bus-errors.js'
+
+/** Who sent a bus message: the primary (`workerId: 0`) or a worker of the cluster. */
+export interface BusOrigin {
+  workerId: number
+}
+
+/** Answers the requests of one topic; what it returns (or resolves to) is the answer. */
+export type BusHandler<T = any, R = unknown> = (data: T, from: BusOrigin) => R | Promise<R>
+/** Receives the broadcasts of one topic. */
+export type BusListener<T = any> = (data: T, from: BusOrigin) => void
+
+/** Options of one request. */
+export interface BusRequestOptions {
+  /**
+   * Milliseconds to wait for the answer before failing with `FST_FLEET_CLUSTER_BUS_TIMEOUT`.
+   * @default 5000
+   */
+  timeout?: number
+}
+
+/**
+ * The IPC bus as a worker (or a process running alone) sees it: requests answered by the primary,
+ * broadcasts delivered to every process of the cluster, requests from the primary answered here.
+ * Messages travel as JSON over the cluster's IPC channel, batched per event-loop turn.
+ */
+export interface FleetBus {
+  /** `worker` in a worker of a cluster, `standalone` otherwise (handlers of this process answer). */
+  readonly role: 'worker' | 'standalone'
+  /** Asks the primary; rejects with a coded error on timeout, when nobody handles the topic, or when the primary is gone. */
+  request: <R = unknown>(topic: string, data?: unknown, options?: BusRequestOptions) => Promise<R>
+  /** Sends `data` to the listeners of `topic` in every process of the cluster, this one included. */
+  broadcast: (topic: string, data?: unknown) => void
+  /** Answers the primary's requests on `topic` (one handler per topic); returns an unsubscribe function. */
+  handle: <T = any, R = unknown>(topic: string, handler: BusHandler<T, R>) => () => void
+  /** Listens to the broadcasts of `topic`; returns an unsubscribe function. */
+  on: <T = any>(topic: string, listener: BusListener<T>) => () => void
+}
+
+export const DEFAULT_BUS_TIMEOUT = 5000
+/** The primary's id on the bus. */
+export const PRIMARY: BusOrigin = Object.freeze({ workerId: 0 })
+
+/** A message on the wire. `fleet` marks ours among the other messages of the IPC channel. */
+export type Envelope =
+  | { k: 'q', i: number, t: string, d?: unknown }
+  | { k: 'r', i: number, d?: unknown, e?: { message: string, code?: string } }
+  | { k: 'b', t: string, d?: unknown, o?: number }
+export interface Batch { fleet: 1, m: Envelope[] }
+
+export const isBatch = (message: unknown): message is Batch =>
+  typeof message === 'object' && message !== null && (message as { fleet?: unknown }).fleet === 1 && Array.isArray((message as Batch).m)
+
+interface Pending {
+  topic: string
+  resolve: (value: any) => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout
+}
+
+/** The handlers and listeners of one process, shared by its links. */
+export class Subscriptions {
+  readonly handlers = new Map<string, BusHandler>()
+  readonly listeners = new Map<string, Set<BusListener>>()
+
+  handle (topic: string, handler: BusHandler): () => void {
+    if (this.handlers.has(topic)) throw new TypeError(`fastify-fleet/cluster: bus topic "${topic}" already has a handler`)
+    this.handlers.set(topic, handler)
+    return () => { if (this.handlers.get(topic) === handler) this.handlers.delete(topic) }
+  }
+
+  on (topic: string, listener: BusListener): () => void {
+    let set = this.listeners.get(topic)
+    if (set === undefined) this.listeners.set(topic, set = new Set())
+    set.add(listener)
+    return () => { set.delete(listener) }
+  }
+
+  /** Delivers a broadcast; a listener that throws does not stop the others (its error goes to `onError`). */
+  deliver (topic: string, data: unknown, from: BusOrigin, onError: (err: unknown) => void): void {
+    const set = this.listeners.get(topic)
+    if (set === undefined) return
+    for (const listener of [...set]) {
+      try {
+        listener(data, from)
+      } catch (err) {
+        onError(err)
+      }
+    }
+  }
+
+  /** Runs the handler of `topic`; a missing handler or a failure comes back as an error. */
+  async answer (topic: string, data: unknown, from: BusOrigin, where: string): Promise<unknown> {
+    const handler = this.handlers.get(topic)
+    if (handler === undefined) throw new FST_FLEET_CLUSTER_BUS_NO_HANDLER(topic, where)
+    return await handler(data, from)
+  }
+}
+
+const remoteError = (topic: string, e: { message: string, code?: string }): Error => {
+  if (e.code === 'FST_FLEET_CLUSTER_BUS_NO_HANDLER') return Object.assign(new Error(e.message), { code: e.code })
+  const err = new FST_FLEET_CLUSTER_BUS_REMOTE(topic, e.message)
+  if (e.code !== undefined) Object.assign(err, { remoteCode: e.code })
+  return err
+}
+
+/**
+ * One end of a link between two processes: numbered requests with timeouts, answers, broadcasts.
+ * Outgoing messages wait for the end of the event-loop turn and leave as one IPC message.
+ */
+export class BusLink {
+  readonly #pending = new Map<number, Pending>()
+  #queue: Envelope[] = []
+  #nextId = 1
+  #closed: string | null = null
+
+  /**
+   * `post` sends one batch (throws if it cannot be serialized); `local` are this process's
+   * subscriptions; `peer` is the origin of what arrives here; `where` names this side in errors.
+   */
+  constructor (
+    private readonly post: (batch: Batch) => void,
+    private readonly local: Subscriptions,
+    private readonly peer: BusOrigin,
+    private readonly where: string,
+    private readonly onBroadcast: (topic: string, data: unknown, from: BusOrigin) => void,
+    private readonly onError: (err: unknown) => void
+  ) {}
+
+  get pending (): number { return this.#pending.size }
+
+  async request<R> (topic: string, data: unknown, options: BusRequestOptions = {}): Promise<R> {
+    const timeout = options.timeout ?? DEFAULT_BUS_TIMEOUT
+    if (this.#closed !== null) throw new FST_FLEET_CLUSTER_BUS_CLOSED(topic, this.#closed)
+    const id = this.#nextId++
+    return await new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id)
+        reject(new FST_FLEET_CLUSTER_BUS_TIMEOUT(topic, timeout))
+      }, timeout)
+      this.#pending.set(id, { topic, resolve, reject, timer })
+      this.#enqueue({ k: 'q', i: id, t: topic, d: data })
+    })
+  }
+
+  /** A broadcast; `origin` is the worker it started from, when this end only relays it. */
+  cast (topic: string, data: unknown, origin?: BusOrigin): void {
+    if (this.#closed === null) this.#enqueue(origin === undefined ? { k: 'b', t: topic, d: data } : { k: 'b', t: topic, d: data, o: origin.workerId })
+  }
+
+  /** Handles a batch from the peer. */
+  receive (batch: Batch): void {
+    for (const envelope of batch.m) {
+      if (envelope.k === 'r') this.#settle(envelope)
+      else if (envelope.k === 'q') this.#answer(envelope)
+      else this.onBroadcast(envelope.t, envelope.d, envelope.o === undefined ? this.peer : { workerId: envelope.o })
+    }
+  }
+
+  /** The peer is gone: pending requests fail, later ones fail at once. */
+  close (reason: string): void {
+    if (this.#closed !== null) return
+    this.#closed = reason
+    this.#queue = []
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer)
+      this.#pending.delete(id)
+      p.reject(new FST_FLEET_CLUSTER_BUS_CLOSED(p.topic, reason))
+    }
+  }
+
+  #settle (envelope: Extract<Envelope, { k: 'r' }>): void {
+    const p = this.#pending.get(envelope.i)
+    if (p === undefined) return // answered after its timeout
+    this.#pending.delete(envelope.i)
+    clearTimeout(p.timer)
+    if (envelope.e === undefined) p.resolve(envelope.d)
+    else p.reject(remoteError(p.topic, envelope.e))
+  }
+
+  #answer (envelope: Extract<Envelope, { k: 'q' }>): void {
+    const reply = (answer: Extract<Envelope, { k: 'r' }>): void => { if (this.#closed === null) this.#enqueue(answer) }
+    this.local.answer(envelope.t, envelope.d, this.peer, this.where).then(
+      (value) => reply({ k: 'r', i: envelope.i, d: value }),
+      (err: Error) => reply({ k: 'r', i: envelope.i, e: { message: err?.message ?? String(err), code: (err as { code?: string } | undefined)?.code } })
+    )
+  }
+
+  #enqueue (envelope: Envelope): void {
+    this.#queue.push(envelope)
+    if (this.#queue.length === 1) setImmediate(() => this.#flush())
+  }
+
+  #flush (): void {
+    const queue = this.#queue
+    this.#queue = []
+    if (queue.length === 0) return
+    try {
+      this.post({ fleet: 1, m: queue })
+    } catch {
+      // something in the batch cannot be serialized: send one by one, failing only the culprits
+      for (const envelope of queue) {
+        try {
+          this.post({ fleet: 1, m: [envelope] })
+        } catch (err) {
+          this.#unsendable(envelope, err as Error)
+        }
+      }
+    }
+  }
+
+  #unsendable (envelope: Envelope, err: Error): void {
+    if (envelope.k === 'q') {
+      const p = this.#pending.get(envelope.i) as Pending
+      this.#pending.delete(envelope.i)
+      clearTimeout(p.timer)
+      p.reject(new FST_FLEET_CLUSTER_BUS_UNSENDABLE(p.topic, err.message, { cause: err }))
+      return
+    }
+    if (envelope.k === 'r') {
+      // our answer cannot travel: tell the asker why instead
+      this.#enqueue({ k: 'r', i: envelope.i, e: { message: `the answer cannot be sent: ${err.message}`, code: 'FST_FLEET_CLUSTER_BUS_UNSENDABLE' } })
+      return
+    }
+    this.onError(new FST_FLEET_CLUSTER_BUS_UNSENDABLE(envelope.t, err.message, { cause: err }))
+  }
+}

@@ -1,0 +1,119 @@
+import cluster from 'node:cluster'
+import { MemoryEntries, type MemoryEntry, type MemoryLimits } from '../../internal/memory-entries.js'
+import { processBus, type FleetBus } from '../../internal/process-bus.js'
+import { SESSION_TOPIC, type SessionAnswer, type SessionRequest } from '../../internal/session-host.js'
+import { FST_FLEET_SESSION_CLUSTER_UNSUPPORTED, FST_FLEET_SESSION_TOO_LARGE } from '../errors.js'
+import { invalid, type StoreOptions } from '../options.js'
+import { BaseStore } from '../store-base.js'
+import { MEMORY_KEYS, memoryLimits, type MemoryStoreOptions } from './memory.js'
+
+/** Options of `ClusterStore`. */
+export interface ClusterStoreOptions extends StoreOptions, Pick<MemoryStoreOptions, 'maxEntries' | 'maxBytes'> {
+  /**
+   * Name of the session set in the primary: stores with the same name (in any worker) share it.
+   * @default 'sessions'
+   */
+  name?: string
+  /**
+   * Milliseconds a call to the primary may take before it fails with `FST_FLEET_SESSION_TIMEOUT`.
+   * @default 1000
+   */
+  timeout?: number
+}
+
+export const CLUSTER_DEFAULTS = {
+  name: 'sessions',
+  timeout: 1000
+} as const satisfies Pick<Required<ClusterStoreOptions>, 'name' | 'timeout'>
+
+/** A request as the store phrases it (the store name and limits are added to each). */
+type Ask = SessionRequest extends infer R ? R extends SessionRequest ? Omit<R, 'store' | 'limits'> : never : never
+
+/** Set by `startCluster()` in the environment of the workers it forks. */
+export const CLUSTER_WORKER_ENV = 'FLEET_CLUSTER_WORKER'
+
+/** Why this process cannot reach a primary that keeps sessions, or `null` when it can (or runs alone). */
+export function unsupportedCluster (env: NodeJS.ProcessEnv, isWorker: boolean): string | null {
+  if (env.pm_id !== undefined && (isWorker || env.exec_mode === 'cluster_mode')) {
+    return 'this process runs under PM2 cluster mode (PM2\'s daemon is the primary)'
+  }
+  if (isWorker && env[CLUSTER_WORKER_ENV] !== '1') return 'this worker was forked by another node:cluster primary'
+  return null
+}
+
+/**
+ * Sessions shared by every worker of a `startCluster()` cluster without an external server: they
+ * live in the primary (bounded and expiring like `MemoryStore`), and each worker reaches them over
+ * the cluster's IPC bus. They survive the crash or restart of any worker, not the primary's: for
+ * durability, or for several machines, use `RedisStore`. In a process that is not a worker (one
+ * worker, `FLEET_CLUSTER=0`, tests) the sessions live in the process, like `MemoryStore`.
+ */
+export class ClusterStore extends BaseStore {
+  readonly #name: string
+  readonly #limits: MemoryLimits
+  readonly #local: MemoryEntries | null
+  readonly #bus: FleetBus | null
+
+  constructor (options: ClusterStoreOptions = {}) {
+    const opts = options as Record<string, unknown>
+    super({ ...options, timeout: options.timeout ?? CLUSTER_DEFAULTS.timeout }, [...MEMORY_KEYS, 'name'])
+    const name = opts.name ?? CLUSTER_DEFAULTS.name
+    if (typeof name !== 'string' || name.length === 0) invalid('name', `expected a non-empty string, got ${typeof name === 'string' ? 'an empty string' : typeof name}`)
+    this.#name = name
+    this.#limits = memoryLimits(opts)
+    const why = unsupportedCluster(process.env, cluster.isWorker)
+    if (why !== null) throw new FST_FLEET_SESSION_CLUSTER_UNSUPPORTED(why)
+    this.#local = cluster.isWorker ? null : new MemoryEntries(this.#limits)
+    this.#bus = cluster.isWorker ? processBus() : null
+  }
+
+  /** `primary` when the sessions live in the cluster's primary, `local` when in this process. */
+  get mode (): 'primary' | 'local' {
+    return this.#local === null ? 'primary' : 'local'
+  }
+
+  async #ask<T extends SessionAnswer>(request: Ask): Promise<T> {
+    const full = { ...request, store: this.#name, limits: this.#limits } as SessionRequest
+    // the store's own timeout answers the caller first; the bus's, a little later, forgets the call
+    return await (this.#bus as FleetBus).request<T>(SESSION_TOPIC, full, { timeout: this.options.timeout + 1000 })
+  }
+
+  protected read (sid: string): MemoryEntry | undefined | null | Promise<MemoryEntry | null> {
+    return this.#local === null ? this.#ask<MemoryEntry | null>({ op: 'read', sid }) : this.#local.read(sid)
+  }
+
+  protected async write (sid: string, text: string, expiresAt: number): Promise<void> {
+    const stored = this.#local === null
+      ? await this.#ask<boolean>({ op: 'write', sid, text, expiresAt })
+      : this.#local.write(sid, text, expiresAt)
+    if (!stored) throw new FST_FLEET_SESSION_TOO_LARGE(sid.length + text.length, this.#limits.maxBytes)
+  }
+
+  protected refresh (sid: string, expiresAt: number): boolean | Promise<boolean> {
+    return this.#local === null ? this.#ask<boolean>({ op: 'refresh', sid, expiresAt }) : this.#local.refresh(sid, expiresAt)
+  }
+
+  protected async remove (sid: string): Promise<void> {
+    if (this.#local === null) await this.#ask<boolean>({ op: 'remove', sid })
+    else this.#local.remove(sid)
+  }
+
+  protected async count (): Promise<number> {
+    return (await this.listIds()).length
+  }
+
+  protected listIds (): string[] | Promise<string[]> {
+    const now = this.options.now()
+    return this.#local === null ? this.#ask<string[]>({ op: 'ids', now }) : this.#local.ids(now)
+  }
+
+  protected async removeAll (): Promise<void> {
+    if (this.#local === null) await this.#ask<boolean>({ op: 'clear' })
+    else this.#local.clear()
+  }
+
+  protected override shutdown (): void {
+    // the sessions belong to the primary (shared with the other workers); a local set is dropped
+    this.#local?.clear()
+  }
+}
