@@ -69,6 +69,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     const t = tracked.get(from.workerId)
     if (t !== undefined && t.state === 'starting') {
       t.state = 'ready'
+      t.lastAnswer = Date.now()
       logger.info({ worker: t.id, workerPid: t.pid, slot: t.slot, startup: Date.now() - t.startedAt }, 'worker ready')
       events.emit('ready', info(t))
       t.markReady(true)

@@ -49,6 +49,8 @@ export async function h2Request (origin: string, path = '/', opts: RequestOption
       stream.once('response', (h) => { headers = h })
       stream.on('data', (chunk: string) => { body += chunk })
       stream.once('error', reject)
+      // a stream closed without its end (a cut connection) fails instead of hanging
+      stream.once('close', () => reject(new Error(`stream closed before its end (code ${stream.rstCode ?? 'none'})`)))
       stream.once('end', () => {
         const socket = session.socket as unknown as { alpnProtocol?: string | false }
         resolve({ status: Number(headers[':status']), headers, body, alpn: socket.alpnProtocol ?? null, httpVersion: '2.0' })
@@ -57,7 +59,13 @@ export async function h2Request (origin: string, path = '/', opts: RequestOption
     })
   } finally {
     // a session that failed is already destroyed and never calls back from close()
-    if (!session.destroyed) await new Promise<void>((resolve) => session.close(resolve))
+    // close(callback) never calls back on a session already closing (as after a GOAWAY): wait for 'close'
+    if (!session.destroyed) {
+      await new Promise<void>((resolve) => {
+        session.once('close', resolve)
+        session.close()
+      })
+    }
   }
 }
 
@@ -75,6 +83,8 @@ export async function h1Request (origin: string, path = '/', opts: RequestOption
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })
+      res.once('error', reject)
+      res.once('aborted', () => reject(new Error('response aborted')))
       res.once('end', () => {
         const socket = res.socket as unknown as { alpnProtocol?: string | false }
         resolve({ status: res.statusCode as number, headers: res.headers, body, alpn: socket.alpnProtocol ?? false, httpVersion: res.httpVersion })

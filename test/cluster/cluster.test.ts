@@ -1,0 +1,138 @@
+// startCluster() with real processes: a primary forks TypeScript workers serving HTTP/2 + TLS with
+// an HTTP/1.1 fallback and sessions in ClusterStore (fixtures/cluster-app.ts).
+import { fileURLToPath } from 'node:url'
+import t, { test } from 'tap'
+import { h1Request, h2Request, type ClientResponse } from '../helpers/clients.js'
+import { freePort } from '../helpers/ports.js'
+import { msg, spawnLogged, type LogLine, type Spawned } from '../helpers/spawned.js'
+import { selfSignedPair, type KeyPair } from '../helpers/tls.js'
+
+const APP = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url))
+const READY = 60_000
+let tls: KeyPair
+t.before(async () => { tls = await selfSignedPair() })
+
+interface Cluster extends Spawned {
+  origin: string
+  port: number
+  primaryPid: number
+}
+
+async function startApp (tt: Parameters<typeof spawnLogged>[0], env: Record<string, string> = {}, workers = 2): Promise<Cluster> {
+  const port = await freePort()
+  const app = spawnLogged(tt, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: String(workers), READY_TIMEOUT: '45000', ...env })
+  await app.waitForCount(msg('worker ready'), workers, `${workers} workers ready`, READY)
+  return { ...app, origin: `https://127.0.0.1:${port}`, port, primaryPid: app.child.pid as number }
+}
+
+const json = (res: ClientResponse): Record<string, unknown> => JSON.parse(res.body)
+const cookieOf = (res: ClientResponse): string => String([res.headers['set-cookie']].flat()[0]).split(';')[0] as string
+const readyPids = (app: Spawned): number[] => app.lines.filter(msg('worker ready')).map((l) => l.workerPid as number)
+const alive = (app: Spawned): Set<number> => {
+  const gone = new Set(app.lines.filter((l) => l.msg === 'worker died' || l.msg === 'worker stopped').map((l) => l.workerPid as number))
+  return new Set(readyPids(app).filter((pid) => !gone.has(pid)))
+}
+
+/** GET /me over new connections until `pid` answers (round-robin gives each worker its turn). */
+async function meFrom (app: Cluster, cookie: string, pids: Set<number>): Promise<Array<Record<string, unknown>>> {
+  const seen: Array<Record<string, unknown>> = []
+  for (let i = 0; i < 20; i++) {
+    const body = json(await (i % 2 === 0 ? h2Request : h1Request)(app.origin, '/me', { headers: { cookie } }))
+    seen.push(body)
+    if ([...pids].every((pid) => seen.some((b) => b.pid === pid))) break
+  }
+  return seen
+}
+
+test('a session made on one worker is known to all; kill -9 and a blocked event loop get the worker replaced, sessions intact; SIGTERM drains', async (t) => {
+  const app = await startApp(t, { HEARTBEAT_INTERVAL: '200', HEARTBEAT_TIMEOUT: '2000' })
+  const login = await h1Request(app.origin, '/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"ada"}' })
+  t.equal(login.status, 200)
+  const cookie = cookieOf(login)
+
+  const first = await meFrom(app, cookie, alive(app))
+  t.strictSame(new Set(first.map((b) => b.pid)), alive(app), 'both workers answered')
+  t.strictSame(first.map((b) => b.views), first.map((_, i) => i + 1), 'views count up across workers: one session, kept by the primary')
+  t.ok(first.every((b) => b.user === 'ada'))
+
+  // kill -9 one worker: a replacement is forked within a second; the session is intact
+  const [victim, survivor] = [...alive(app)] as [number, number]
+  const killedAt = Date.now()
+  process.kill(victim, 'SIGKILL')
+  const died = await app.waitFor((l) => l.msg === 'worker died' && l.workerPid === victim, 'the death')
+  t.equal(died.signal, 'SIGKILL')
+  const forked = await app.waitFor((l) => l.msg === 'worker forked' && l.slot === died.slot && (l.time as number) >= killedAt, 'the replacement')
+  t.ok((forked.time as number) - killedAt < 1000, `replacement forked ${(forked.time as number) - killedAt} ms after the kill`)
+  const replacement = (await app.waitFor((l) => l.msg === 'worker ready' && l.worker === forked.worker, 'the replacement ready', READY)).workerPid as number
+  const after = await meFrom(app, cookie, new Set([survivor, replacement]))
+  t.ok(after.some((b) => b.pid === replacement), 'the replacement serves')
+  t.strictSame(after.map((b) => b.views), after.map((_, i) => first.length + i + 1), 'the session went on counting')
+
+  // a worker whose event loop is blocked misses its heartbeats: killed and replaced
+  let blocked: number | undefined
+  for (let i = 0; i < 10 && blocked === undefined; i++) {
+    const res = json(await h1Request(app.origin, '/block', { method: 'POST' }))
+    blocked = res.pid as number
+  }
+  const unresponsive = await app.waitFor((l) => l.msg === 'worker unresponsive, killing it' && l.workerPid === blocked, 'the heartbeat kill', 15_000)
+  t.ok((unresponsive.silentFor as number) > 2000, 'silent past heartbeatTimeout')
+  await app.waitFor((l) => l.msg === 'worker died' && l.workerPid === blocked && l.signal === 'SIGKILL', 'the kill')
+  await app.waitForCount(msg('worker ready'), 4, 'its replacement', READY)
+
+  // SIGTERM while slow requests are in flight over HTTP/2 and HTTP/1.1: both complete, exit 0
+  const slowH2 = h2Request(app.origin, '/slow?ms=1500')
+  const slowH1 = h1Request(app.origin, '/slow?ms=1500')
+  await new Promise((resolve) => setTimeout(resolve, 700))
+  const stoppedAt = Date.now()
+  app.child.kill('SIGTERM')
+  const [h2, h1] = await Promise.all([slowH2, slowH1])
+  t.equal(h2.status, 200)
+  t.equal(json(h2).slept, 1500)
+  t.equal(h1.status, 200)
+  t.equal(json(h1).slept, 1500)
+  t.strictSame(await app.exit, { code: 0, signal: null }, 'the primary exits 0')
+  t.ok(Date.now() - stoppedAt < 10_000, 'within shutdownTimeout')
+  t.strictSame(app.lines.filter(msg('worker stopped')).length, 2, 'both workers stopped')
+  t.equal(app.lines.filter(msg('worker died')).length, 2, 'no worker died during the stop')
+})
+
+test('a crash loop stops the primary with one clear error line and exit code 1', async (t) => {
+  const port = await freePort()
+  const app = spawnLogged(t, APP, {
+    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', FIXTURE_FAIL_BUILD: '1', MAX_RESTARTS: '3', MIN_UPTIME: '60000'
+  })
+  const result = await app.exit
+  t.strictSame(result, { code: 1, signal: null })
+  const loops = app.lines.filter((l: LogLine) => l.code === 'FST_FLEET_CLUSTER_CRASH_LOOP')
+  t.equal(loops.length, 1, 'one crash-loop line')
+  t.match(loops[0]?.msg, /^fastify-fleet\/cluster: crash loop: 3 workers in a row exited less than 60000 ms after they started \(restart.minUptime\); stopping/)
+  t.equal(loops[0]?.level, 50)
+  t.ok(app.lines.filter(msg('worker died')).length >= 3)
+  t.ok(app.lines.some((l) => l.msg === 'worker failed to start' && l.err === 'build failed on purpose'), 'the worker says why')
+})
+
+test('a worker not ready within readyTimeout is killed and replaced', async (t) => {
+  const port = await freePort()
+  const app = spawnLogged(t, APP, {
+    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', READY_TIMEOUT: '50', MAX_RESTARTS: '2', MIN_UPTIME: '1'
+  })
+  await app.waitFor(msg('worker not ready in time, killing it'), 'the ready timeout')
+  t.strictSame(await app.exit, { code: 1, signal: null }, 'never ready: a crash loop ends it')
+  t.ok(app.lines.some((l) => l.msg === 'worker died' && l.signal === 'SIGKILL'))
+})
+
+test('workers: 1 runs in this process; SIGTERM drains and exits 0', async (t) => {
+  const app = spawnLogged(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1' })
+  const listening = await app.waitFor(msg('listening in a single process'), 'the single process', READY)
+  const port = (listening.address as { port: number }).port
+  const res = json(await h2Request(`https://127.0.0.1:${port}`, '/health'))
+  t.equal(res.pid, app.child.pid, 'the process itself serves')
+  t.equal(res.workerId, 0)
+  const slow = h1Request(`https://127.0.0.1:${port}`, '/slow?ms=800')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  app.child.kill('SIGHUP')
+  await app.waitFor(msg('SIGHUP ignored: a rolling restart needs at least 2 workers'), 'the SIGHUP warning')
+  app.child.kill('SIGTERM')
+  t.equal((await slow).status, 200)
+  t.strictSame(await app.exit, { code: 0, signal: null })
+})
