@@ -23,6 +23,8 @@ export interface FleetAppConfig {
   redirectPort: number
   allowedHosts: string[]
   logLevel: string
+  /** Milliseconds a new worker has to start and listen (startCluster's `readyTimeout`). */
+  readyTimeout: number
 }
 
 /** A setting the demo cannot run with. */
@@ -60,6 +62,14 @@ function origins (raw: string | undefined): string[] {
     }
     return url.origin
   })
+}
+
+function positive (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(name, `expected a whole number of milliseconds ≥ 1, got "${raw}"`)
+  return value
 }
 
 /** Reads and checks the demo's environment variables (see the README for each). */
@@ -105,6 +115,7 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): FleetAppConfi
     redirectPort,
     // development only: production requires the list (checked above)
     allowedHosts: allowedHosts.length > 0 ? allowedHosts : ['localhost', '127.0.0.1', '::1'],
-    logLevel: env.LOG_LEVEL ?? 'info'
+    logLevel: env.LOG_LEVEL ?? 'info',
+    readyTimeout: positive(env, 'READY_TIMEOUT', 10_000)
   }
 }

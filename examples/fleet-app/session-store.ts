@@ -1,21 +1,23 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
-import { MemoryStore, RedisStore } from 'fastify-fleet/session'
+import { ClusterStore, MemoryStore, RedisStore } from 'fastify-fleet/session'
 import type { FleetAppConfig } from './config.js'
 
-/**
- * The session store named by SESSION_STORE: `memory` (this process), `redis` (REDIS_URL; shared by
- * every worker and machine). Interim, until the other stores land: every other name uses a
- * per-process MemoryStore (with several workers a session then lives in the worker that created
- * it), and the log says so.
- */
 /** What the store needs of the app: its logger, and a hook to close what it opened. */
 export interface StoreHost {
   log: FastifyBaseLogger
   addHook: (name: 'onClose', hook: () => Promise<void>) => unknown
 }
 
-export async function sessionStore (config: FleetAppConfig, app: StoreHost): Promise<MemoryStore | RedisStore> {
+/**
+ * The session store named by SESSION_STORE: `cluster` (the default: kept by the cluster's primary,
+ * shared by every worker of this machine), `memory` (this process), `redis` (REDIS_URL; shared by
+ * every worker and machine). Interim, until the other stores land: every other name uses a
+ * per-process MemoryStore (with several workers a session then lives in the worker that created
+ * it), and the log says so.
+ */
+export async function sessionStore (config: FleetAppConfig, app: StoreHost): Promise<MemoryStore | ClusterStore | RedisStore> {
+  if (config.sessionStore === 'cluster') return new ClusterStore({ logger: app.log })
   if (config.sessionStore === 'redis') {
     // fail fast while Redis is down instead of queueing requests without bound
     const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })

@@ -155,12 +155,18 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
 
   /** Asks a worker to drain and exit; kills it if it is still there past the deadline. */
   async function retire (t: Tracked): Promise<boolean> {
+    const starting = t.state === 'starting'
     t.retiring = true
     t.state = 'draining'
-    bus.request(t.id, TOPICS.drain, null, { timeout: opts.shutdownTimeout }).catch(() => {
-      // it cannot hear (busy or gone): a signal does the same
-      if (t.worker.isConnected()) t.worker.process.kill('SIGTERM')
-    })
+    if (starting) {
+      // still building: nothing to drain yet, and it may not listen to the bus
+      t.worker.process.kill('SIGTERM')
+    } else {
+      bus.request(t.id, TOPICS.drain, null, { timeout: opts.shutdownTimeout }).catch(() => {
+        // it cannot hear (busy or gone): a signal does the same
+        if (t.worker.isConnected()) t.worker.process.kill('SIGTERM')
+      })
+    }
     let killed = false
     const deadline = setTimeout(() => {
       killed = true

@@ -36,9 +36,9 @@ async function start (tt: { teardown: (fn: () => unknown) => void }, env: NodeJS
   return `https://localhost:${port}`
 }
 
-for (const [protocol, send] of [['HTTP/2', h2Request], ['HTTP/1.1', h1Request]] as const) {
-  test(`log in, count views, log out over ${protocol}`, async (t) => {
-    const origin = await start(t)
+for (const [protocol, send, store] of [['HTTP/2', h2Request, 'memory'], ['HTTP/1.1', h1Request, 'memory'], ['HTTP/2', h2Request, 'cluster']] as const) {
+  test(`log in, count views, log out over ${protocol}, SESSION_STORE=${store}`, async (t) => {
+    const origin = await start(t, { SESSION_STORE: store })
     const b = browser(send, origin, pki.root.cert)
 
     const health = await b.request('/health')
@@ -129,7 +129,7 @@ test('a forged session cookie is a stranger, not an error', async (t) => {
   }
 })
 
-test('without TLS_CERT/TLS_KEY the app serves the development certificate; SESSION_STORE is logged', async (t) => {
+test('without TLS_CERT/TLS_KEY the app serves the development certificate; a store not built yet is logged', async (t) => {
   const { mkdtemp, rm } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
@@ -144,7 +144,7 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; SESSI
   })
   const lines: string[] = []
   const app = await buildApp({
-    config: readConfig({ WORKERS: '1' }),
+    config: readConfig({ WORKERS: '1', SESSION_STORE: 'postgres' }),
     sessionSecret: SECRET,
     logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
   })
@@ -153,7 +153,7 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; SESSI
   const res = await h2Request(`https://localhost:${port}`, '/health', { ca: cert })
   t.equal(res.status, 200)
   const warning = JSON.parse(lines[0] as string)
-  t.equal(warning.sessionStore, 'cluster')
+  t.equal(warning.sessionStore, 'postgres')
   t.match(warning.msg, /sessions live in each process's memory/)
 })
 

@@ -20,7 +20,8 @@ test('defaults of every variable', async (t) => {
     corsOrigins: [],
     redirectPort: 8080,
     allowedHosts: ['localhost', '127.0.0.1', '::1'],
-    logLevel: 'info'
+    logLevel: 'info',
+    readyTimeout: 10000
   })
 })
 
@@ -42,7 +43,8 @@ test('every variable is read', async (t) => {
     CORS_ORIGINS: 'https://app.example.com, http://localhost:3000/',
     REDIRECT_PORT: '80',
     ALLOWED_HOSTS: 'Example.com,*.example.com',
-    LOG_LEVEL: 'warn'
+    LOG_LEVEL: 'warn',
+    READY_TIMEOUT: '30000'
   }), {
     port: 443,
     host: '::',
@@ -58,7 +60,8 @@ test('every variable is read', async (t) => {
     corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
     redirectPort: 80,
     allowedHosts: ['example.com', '*.example.com'],
-    logLevel: 'warn'
+    logLevel: 'warn',
+    readyTimeout: 30000
   })
 })
 
@@ -82,6 +85,8 @@ test('invalid settings are refused with the variable named', async (t) => {
     [{ REDIRECT_PORT: '-1' }, 'REDIRECT_PORT: expected a port number (0 turns it off), got "-1"'],
     [{ WORKERS: '0' }, 'WORKERS: expected a whole number ≥ 1, got "0"'],
     [{ WORKERS: 'two' }, 'WORKERS: expected a whole number ≥ 1, got "two"'],
+    [{ READY_TIMEOUT: '0' }, 'READY_TIMEOUT: expected a whole number of milliseconds ≥ 1, got "0"'],
+    [{ READY_TIMEOUT: '1.5' }, 'READY_TIMEOUT: expected a whole number of milliseconds ≥ 1, got "1.5"'],
     [{ SESSION_STORE: 'mongo' }, 'SESSION_STORE: expected one of cluster, memory, redis, postgres, mysql, memcached, tiered, got "mongo"'],
     [{ NODE_ENV: 'production' }, 'SESSION_SECRET: required when NODE_ENV=production'],
     [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET: must be at least 32 characters long'],

@@ -25,7 +25,7 @@ interface Running {
 /** Runs the demo's entry point the way `npm start` does, with this test's TypeScript loader. */
 function startDemo (tt: { teardown: (fn: () => unknown) => void }, env: Record<string, string>): Running {
   const child = spawn(process.execPath, [...process.execArgv, MAIN], {
-    env: { ...process.env, XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env },
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', READY_TIMEOUT: '60000', ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const lines: Array<Record<string, unknown>> = []
@@ -78,13 +78,26 @@ test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead
   t.equal(pids.size, 2, 'new connections go round-robin to both workers')
   t.notOk(pids.has(demo.child.pid as number), 'the primary serves no requests')
 
+  // SESSION_STORE=cluster (the default): log in once, every worker knows you
+  const login = await h1Request(origin, '/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"ada"}' })
+  t.equal(login.status, 200)
+  const cookie = String([login.headers['set-cookie']].flat()[0]).split(';')[0] as string
+  const me: Array<{ user: string, views: number, pid: number }> = []
+  for (let i = 0; i < 6; i++) {
+    const res = await (i % 2 === 0 ? h2Request : h1Request)(origin, '/me', { headers: { cookie } })
+    t.equal(res.status, 200)
+    me.push(JSON.parse(res.body))
+  }
+  t.equal(new Set(me.map((m) => m.pid)).size, 2, 'both workers answered /me')
+  t.strictSame(me.map((m) => [m.user, m.views]), [1, 2, 3, 4, 5, 6].map((views) => ['ada', views]), 'one session, views counted across workers')
+
   const redirect = await httpRequestPlain(`http://127.0.0.1:${redirectPort}`, '/me?x=1')
   t.equal(redirect.status, 301)
   t.equal(redirect.headers.location, `https://127.0.0.1:${port}/me?x=1`)
 
   const victim = [...pids][0] as number
   process.kill(victim, 'SIGKILL')
-  const died = await demo.waitFor(msg('worker died, replacing it'), 'the respawn')
+  const died = await demo.waitFor(msg('worker died'), 'the respawn')
   t.equal(died.signal, 'SIGKILL')
   await demo.waitFor(() => demo.lines.filter(msg('worker ready')).length >= 3, 'a third worker')
   const after = await h2Request(origin, '/health')
@@ -93,7 +106,7 @@ test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead
   demo.child.kill('SIGTERM')
   t.equal(await demo.exit, 0, 'exit code 0 after a clean stop')
   t.ok(demo.lines.some(msg('stopping')))
-  t.notOk(demo.lines.filter(msg('worker died, replacing it')).length > 1, 'stopping workers are not replaced')
+  t.notOk(demo.lines.filter(msg('worker died')).length > 1, 'stopping workers are not replaced')
 })
 
 test('WORKERS=1 runs in this process; SIGINT stops it', async (t) => {
@@ -177,7 +190,7 @@ test('a port in use: in one process exit code 1; in a cluster the workers fail a
   t.equal(failed.code, 'EADDRINUSE')
 
   const clustered = startDemo(t, { WORKERS: '2', PORT: port, REDIRECT_PORT: '0' })
-  const died = await clustered.waitFor(msg('worker died, replacing it'), 'a failed worker')
+  const died = await clustered.waitFor(msg('worker died'), 'a failed worker')
   t.equal(died.code, 1)
   clustered.child.kill('SIGTERM')
   t.equal(await clustered.exit, 0)
