@@ -97,7 +97,7 @@ for (const library of LIBRARIES) {
 
     await send(['HSET', `${prefix}hash`, 'user', 'mallory'])
     const err = await store.get('hash').then(() => null, (e: Error) => e)
-    t.match(err, { code: 'FST_FLEET_SESSION_BACKEND', message: /WRONGTYPE/ }, 'a key of another type: the error of the transaction, coded')
+    t.match(err, { code: 'FST_FLEET_SESSION_BACKEND', message: /WRONGTYPE/ }, 'a key of another type: the error of the read, coded')
   })
 
   test(`${library}: touch moves the expiry with PEXPIREAT; disableTouch leaves it`, async (t) => {

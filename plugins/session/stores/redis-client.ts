@@ -83,10 +83,8 @@ export interface RedisDriver {
   readonly library: 'ioredis' | 'node-redis'
   /** Why a command would wait for a connection instead of answering now; `null` when connected. */
   offline: () => string | null
-  /** Sends a command whose key is `args[1]`. */
-  send: (args: string[]) => Promise<unknown>
-  /** Runs commands on one key (`commands[0][1]`) in one MULTI/EXEC round trip; the replies in order. */
-  transaction: (commands: string[][]) => Promise<unknown[]>
+  /** Sends a command about `key` (a cluster routes it to the key's slot). */
+  send: (key: string, args: string[]) => Promise<unknown>
   /** A sender per master (one for a single server): where `SCAN` must run to see every key. */
   masters: () => Promise<Array<(args: string[]) => Promise<unknown>>>
   /** Closes the connection (`QUIT`, or a hard disconnect when that fails). */
@@ -104,18 +102,9 @@ function ioredisDriver (client: IoRedisLike): RedisDriver {
   return {
     library: 'ioredis',
     offline: () => IOREDIS_DOWN.has(client.status) ? `the ioredis client is ${client.status}` : null,
-    send: (args) => client.call(args[0] as string, ...args.slice(1)),
+    // ioredis finds the key of each command itself (EVALSHA's too) to route it in a cluster
+    send: (_key, args) => client.call(args[0] as string, ...args.slice(1)),
     masters: async () => (client.nodes?.('master') ?? [client]).map((node) => (args: string[]) => node.call(args[0] as string, ...args.slice(1))),
-    transaction: async (commands) => {
-      let multi = client.multi()
-      for (const [command, ...args] of commands) multi = multi.call(command as string, ...args)
-      // null only when a WATCHed key changed, and the store never WATCHes
-      const replies = await multi.exec() as Array<[Error | null, unknown]>
-      return replies.map(([err, value]) => {
-        if (err !== null) throw err
-        return value
-      })
-    },
     close: async () => {
       try {
         await client.quit()
@@ -131,28 +120,12 @@ function ioredisDriver (client: IoRedisLike): RedisDriver {
   }
 }
 
-/** The replies of a node-redis transaction; a MultiErrorReply ("1 commands failed") becomes the failed command's own error. */
-async function execNodeRedis (multi: { exec: () => Promise<unknown[]> }): Promise<unknown[]> {
-  try {
-    return await multi.exec()
-  } catch (err) {
-    const { replies, errorIndexes } = err as { replies?: unknown[], errorIndexes?: number[] }
-    const index = errorIndexes?.[0]
-    throw index === undefined ? err : (replies as unknown[])[index]
-  }
-}
-
 function nodeRedisDriver (client: NodeRedisLike): RedisDriver {
   return {
     library: 'node-redis',
     offline: () => client.isOpen && !client.isReady ? 'the node-redis client is reconnecting' : null,
-    send: (args) => client.sendCommand(args),
+    send: (_key, args) => client.sendCommand(args),
     masters: async () => [(args) => client.sendCommand(args)],
-    transaction: async (commands) => {
-      let multi = client.multi()
-      for (const args of commands) multi = multi.addCommand(args)
-      return await execNodeRedis(multi)
-    },
     close: async () => {
       if (!client.isOpen) return
       await client.close()
@@ -165,16 +138,10 @@ function nodeRedisClusterDriver (client: NodeRedisClusterLike): RedisDriver {
   return {
     library: 'node-redis',
     offline: () => client.isOpen && !client.isReady ? 'the node-redis cluster is reconnecting' : null,
-    send: (args) => client.sendCommand(args[1], false, args),
+    send: (key, args) => client.sendCommand(key, false, args),
     masters: async () => {
       const nodes = await Promise.all(client.masters.map((master) => client.nodeClient(master)))
       return nodes.map((node) => (args: string[]) => node.sendCommand(args))
-    },
-    transaction: async (commands) => {
-      const key = commands[0]?.[1]
-      let multi = client.multi(key)
-      for (const args of commands) multi = multi.addCommand(key, false, args)
-      return await execNodeRedis(multi)
     },
     close: async () => {
       if (client.isOpen) await client.close()
@@ -188,13 +155,8 @@ function nodeRedisSentinelDriver (client: NodeRedisSentinelLike): RedisDriver {
   return {
     library: 'node-redis',
     offline: () => client.isOpen && !client.isReady ? 'the node-redis sentinel client is reconnecting' : null,
-    send,
+    send: (_key, args) => send(args),
     masters: async () => [send],
-    transaction: async (commands) => {
-      let multi = client.multi()
-      for (const args of commands) multi = multi.addCommand(false, args)
-      return await execNodeRedis(multi)
-    },
     close: async () => {
       if (client.isOpen) await client.close()
     },
