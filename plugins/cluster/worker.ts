@@ -1,4 +1,4 @@
-import cluster from 'node:cluster'
+import cluster, { type Worker } from 'node:cluster'
 import { processBus } from '../internal/process-bus.js'
 import { FST_FLEET_CLUSTER_INVALID_APP, FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE } from './errors.js'
 import type { AnyFastifyInstance as FastifyInstance, NormalizedClusterOptions } from './options.js'
@@ -63,7 +63,9 @@ export async function runWorker (opts: NormalizedClusterOptions): Promise<Worker
     stopAndExit()
     return true
   })
-  // the primary is gone (killed): nobody will route connections here any more
+  // the primary is gone (killed): nobody routes connections here any more, so drain and exit;
+  // node:cluster would exit at once on an unexpected disconnect, before any listener of ours runs
+  cluster.worker?.once('disconnect', () => { (cluster.worker as Worker).exitedAfterDisconnect = true })
   process.once('disconnect', stopAndExit)
   if (opts.signals) {
     // a terminal's Ctrl-C reaches the whole process group: drain like the primary asks

@@ -214,7 +214,8 @@ export class BusLink {
 
   #unsendable (envelope: Envelope, err: Error): void {
     if (envelope.k === 'q') {
-      const p = this.#pending.get(envelope.i) as Pending
+      const p = this.#pending.get(envelope.i)
+      if (p === undefined) return // it timed out before its batch left
       this.#pending.delete(envelope.i)
       clearTimeout(p.timer)
       p.reject(new FST_FLEET_CLUSTER_BUS_UNSENDABLE(p.topic, err.message, { cause: err }))

@@ -43,9 +43,17 @@ export class MemoryEntries {
     return true
   }
 
-  refresh (sid: string, expiresAt: number): boolean {
+  /**
+   * Moves the expiry of a live entry; `false` when there is none. An entry expired at `now` is
+   * dropped, not brought back.
+   */
+  refresh (sid: string, expiresAt: number, now = -Infinity): boolean {
     const entry = this.#cache.get(sid)
     if (entry === undefined) return false
+    if (entry.expiresAt <= now) {
+      this.#cache.delete(sid)
+      return false
+    }
     entry.expiresAt = expiresAt
     return true
   }

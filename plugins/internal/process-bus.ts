@@ -1,4 +1,4 @@
-import cluster from 'node:cluster'
+import cluster, { type Worker } from 'node:cluster'
 import { FST_FLEET_CLUSTER_BUS_TIMEOUT } from './bus-errors.js'
 import {
   BusLink, DEFAULT_BUS_TIMEOUT, isBatch, PRIMARY, Subscriptions, type Batch, type BusRequestOptions, type FleetBus
@@ -13,13 +13,10 @@ const report = (err: unknown): void => {
 /** The bus of a worker of a cluster: one link to the primary over `process.send`. */
 function workerBus (): FleetBus {
   const subs = new Subscriptions()
-  const where = `worker ${cluster.worker?.id ?? '?'}`
+  const where = `worker ${(cluster.worker as Worker).id}`
   const post = (batch: Batch): void => {
-    if (!process.connected) {
-      link.close('the primary is gone (IPC channel closed)')
-      return
-    }
-    // the callback keeps a late channel error from becoming an 'error' event (fatal without a listener)
+    // a closed channel (ERR_IPC_CHANNEL_CLOSED) or a failed write comes to the callback, which keeps
+    // it from becoming an 'error' event (fatal without a listener)
     process.send?.(batch, undefined, undefined, (err) => { if (err != null) link.close(`the primary is gone (${err.message})`) })
   }
   const link = new BusLink(post, subs, PRIMARY, where, (topic, data, from) => subs.deliver(topic, data, from, report), report)

@@ -7,7 +7,7 @@ export const SESSION_TOPIC = 'fleet:session'
 export type SessionRequest =
   | { op: 'read', store: string, limits: MemoryLimits, sid: string }
   | { op: 'write', store: string, limits: MemoryLimits, sid: string, text: string, expiresAt: number }
-  | { op: 'refresh', store: string, limits: MemoryLimits, sid: string, expiresAt: number }
+  | { op: 'refresh', store: string, limits: MemoryLimits, sid: string, expiresAt: number, now: number }
   | { op: 'remove', store: string, limits: MemoryLimits, sid: string }
   | { op: 'ids', store: string, limits: MemoryLimits, now: number }
   | { op: 'clear', store: string, limits: MemoryLimits }
@@ -28,7 +28,7 @@ export function sessionHost (): (request: SessionRequest) => SessionAnswer {
     switch (request.op) {
       case 'read': return entries.read(request.sid) ?? null
       case 'write': return entries.write(request.sid, request.text, request.expiresAt)
-      case 'refresh': return entries.refresh(request.sid, request.expiresAt)
+      case 'refresh': return entries.refresh(request.sid, request.expiresAt, request.now)
       case 'remove': entries.remove(request.sid); return true
       case 'ids': return entries.ids(request.now)
       case 'clear': entries.clear(); return true

@@ -11,6 +11,8 @@ const APP = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url))
 const READY = 60_000
 let tls: KeyPair
 t.before(async () => { tls = await selfSignedPair() })
+// real processes under load start slowly: more than tap's default two minutes for the file
+t.setTimeout(600_000)
 
 interface Cluster extends Spawned {
   origin: string

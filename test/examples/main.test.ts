@@ -10,6 +10,8 @@ import { h1Request, h2Request, httpRequestPlain } from '../helpers/clients.js'
 import { freePort } from '../helpers/ports.js'
 
 const MAIN = fileURLToPath(new URL('../../examples/fleet-app/main.ts', import.meta.url))
+// real processes under load start slowly: more than tap's default two minutes for the file
+t.setTimeout(600_000)
 let cacheHome: string
 t.before(async () => { cacheHome = await mkdtemp(join(tmpdir(), 'fleet-main-')) })
 t.teardown(() => rm(cacheHome, { recursive: true, force: true }))

@@ -37,12 +37,12 @@ interface Expectation {
 // `exports` missing from this table still has to load and export at least one value.
 const EXPECTED: Record<string, Expectation> = {
   './server': { names: { serverOptions: 'function', devCertificate: 'function' } },
-  // ClusterStore, PostgresStore, MySqlStore, MemcachedStore, TieredStore: add them as they land
-  './session': { names: { MemoryStore: 'class', RedisStore: 'class', BaseStore: 'class' } },
+  // PostgresStore, MySqlStore, MemcachedStore, TieredStore: add them as they land
+  './session': { names: { MemoryStore: 'class', ClusterStore: 'class', RedisStore: 'class', BaseStore: 'class' } },
   './session/conformance': { names: { storeConformance: 'function', forTap: 'function', forNodeTest: 'function' } },
   './cors': { names: { fleetCors: 'plugin' }, defaultIs: 'fleetCors' },
   './hsts': { names: { fleetHsts: 'plugin', httpsRedirectServer: 'function' }, defaultIs: 'fleetHsts' },
-  './cluster': { names: { startCluster: 'function', fleetWorker: 'plugin' } }
+  './cluster': { names: { startCluster: 'function', fleetWorker: 'plugin' }, defaultIs: 'fleetWorker' }
 }
 
 // never in the tarball (paths relative to the package root)

@@ -3,7 +3,7 @@ import { MemoryEntries, type MemoryEntry, type MemoryLimits } from '../../intern
 import { processBus, type FleetBus } from '../../internal/process-bus.js'
 import { SESSION_TOPIC, type SessionAnswer, type SessionRequest } from '../../internal/session-host.js'
 import { FST_FLEET_SESSION_CLUSTER_UNSUPPORTED, FST_FLEET_SESSION_TOO_LARGE } from '../errors.js'
-import { invalid, type StoreOptions } from '../options.js'
+import { invalid, isObject, type StoreOptions } from '../options.js'
 import { BaseStore } from '../store-base.js'
 import { MEMORY_KEYS, memoryLimits, type MemoryStoreOptions } from './memory.js'
 
@@ -29,12 +29,16 @@ export const CLUSTER_DEFAULTS = {
 /** A request as the store phrases it (the store name and limits are added to each). */
 type Ask = SessionRequest extends infer R ? R extends SessionRequest ? Omit<R, 'store' | 'limits'> : never : never
 
+/** The longest delay `setTimeout` takes. */
+const MAX_DELAY = 2 ** 31 - 1
+
 /** Set by `startCluster()` in the environment of the workers it forks. */
 export const CLUSTER_WORKER_ENV = 'FLEET_CLUSTER_WORKER'
 
 /** Why this process cannot reach a primary that keeps sessions, or `null` when it can (or runs alone). */
 export function unsupportedCluster (env: NodeJS.ProcessEnv, isWorker: boolean): string | null {
-  if (env.pm_id !== undefined && (isWorker || env.exec_mode === 'cluster_mode')) {
+  // PM2 in fork mode may run a startCluster() primary: its workers have pm_id too, with fork_mode
+  if (env.pm_id !== undefined && env.exec_mode === 'cluster_mode') {
     return 'this process runs under PM2 cluster mode (PM2\'s daemon is the primary)'
   }
   if (isWorker && env[CLUSTER_WORKER_ENV] !== '1') return 'this worker was forked by another node:cluster primary'
@@ -56,7 +60,8 @@ export class ClusterStore extends BaseStore {
 
   constructor (options: ClusterStoreOptions = {}) {
     const opts = options as Record<string, unknown>
-    super({ ...options, timeout: options.timeout ?? CLUSTER_DEFAULTS.timeout }, [...MEMORY_KEYS, 'name'])
+    // anything but an object goes as it is, for the base to refuse with a coded error
+    super(isObject(opts) ? { ...options, timeout: options.timeout ?? CLUSTER_DEFAULTS.timeout } : options, [...MEMORY_KEYS, 'name'])
     const name = opts.name ?? CLUSTER_DEFAULTS.name
     if (typeof name !== 'string' || name.length === 0) invalid('name', `expected a non-empty string, got ${typeof name === 'string' ? 'an empty string' : typeof name}`)
     this.#name = name
@@ -75,7 +80,8 @@ export class ClusterStore extends BaseStore {
   async #ask<T extends SessionAnswer>(request: Ask): Promise<T> {
     const full = { ...request, store: this.#name, limits: this.#limits } as SessionRequest
     // the store's own timeout answers the caller first; the bus's, a little later, forgets the call
-    return await (this.#bus as FleetBus).request<T>(SESSION_TOPIC, full, { timeout: this.options.timeout + 1000 })
+    // (within what setTimeout takes: a longer delay would fire at once)
+    return await (this.#bus as FleetBus).request<T>(SESSION_TOPIC, full, { timeout: Math.min(this.options.timeout + 1000, MAX_DELAY) })
   }
 
   protected read (sid: string): MemoryEntry | undefined | null | Promise<MemoryEntry | null> {
@@ -90,7 +96,8 @@ export class ClusterStore extends BaseStore {
   }
 
   protected refresh (sid: string, expiresAt: number): boolean | Promise<boolean> {
-    return this.#local === null ? this.#ask<boolean>({ op: 'refresh', sid, expiresAt }) : this.#local.refresh(sid, expiresAt)
+    const now = this.options.now()
+    return this.#local === null ? this.#ask<boolean>({ op: 'refresh', sid, expiresAt, now }) : this.#local.refresh(sid, expiresAt, now)
   }
 
   protected async remove (sid: string): Promise<void> {

@@ -60,7 +60,7 @@ export class MemoryStore extends BaseStore {
   }
 
   protected refresh (sid: string, expiresAt: number): boolean {
-    return this.#entries.refresh(sid, expiresAt)
+    return this.#entries.refresh(sid, expiresAt, this.options.now())
   }
 
   protected remove (sid: string): void {
