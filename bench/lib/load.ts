@@ -24,6 +24,8 @@ export interface LoadResult {
   meanMs: number
   /** Application protocol the connections negotiated, when the tool tells (h2load: `h2`, `http/1.1`). */
   protocol?: string | undefined
+  /** The scenario's own figures of this load (`LoadMetric`), by label; set by the runner. */
+  metrics?: Record<string, number> | undefined
 }
 
 /** A load generator is not installed. */

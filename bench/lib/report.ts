@@ -39,7 +39,9 @@ export function describeMethod (config: BenchConfig): string[] {
     `Per scenario: ${warmup > 0 ? `one unmeasured ${warmup} s warm-up load per server, then ` : ''}` +
       `${rounds} round${rounds === 1 ? '' : 's'} in which the fleet server and each anchor are loaded in turn ` +
       `(A B A B …), ${duration} s each. Figures are the medians of the rounds; ratio = fleet / anchor ` +
-      '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median.',
+      '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median. ' +
+      'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
+      'medians of the rounds too (fleet / anchor).',
     `HTTP/2: \`h2load -c ${connections} -m ${streams} -t 1 -D ${duration}s https://127.0.0.1:PORT/…\` ` +
       '(timing-based, so no `-n`); req/s is h2load\'s figure less the failed share; h2load reports no percentiles, so the notes ' +
       'give its mean time per request. Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.',

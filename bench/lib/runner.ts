@@ -1,10 +1,10 @@
 import { autocannonVersion, runAutocannon } from './autocannon.js'
 import type { BenchConfig } from './config.js'
 import { h2loadVersion, runH2load } from './h2load.js'
-import type { LoadParams, LoadResult } from './load.js'
-import { resolveRequest, type LoadRequest, type Protocol, type Scenario, type Target } from './scenario.js'
+import { ToolMissingError, type LoadParams, type LoadResult } from './load.js'
+import { resolveRequest, type LoadMetric, type LoadRequest, type Protocol, type Scenario, type ScenarioSetup, type Target } from './scenario.js'
 import { startServer, type ServerProcess } from './server-process.js'
-import { formatRps, formatMs } from './stats.js'
+import { formatFigure, formatRps, formatMs } from './stats.js'
 import { summarize, type RowResult } from './table.js'
 
 /** A load generator for one protocol. */
@@ -36,11 +36,23 @@ export interface RunContext {
 const errorRows = (scenario: Scenario, error: string, failed: boolean): RowResult[] =>
   scenario.anchors.map((a) => ({ scenario: scenario.name, anchor: a.label, protocol: scenario.protocol, error, failed, notes: scenario.notes }))
 
+/** Runs `load` with the scenario's metrics taken around it; their figures land in the result's `metrics`. */
+async function measured (metrics: readonly LoadMetric[], target: Target, load: () => Promise<LoadResult>): Promise<LoadResult> {
+  if (metrics.length === 0) return await load()
+  const ends = []
+  for (const metric of metrics) ends.push(await metric.start(target))
+  const result = await load()
+  const figures: Record<string, number> = {}
+  for (const [i, metric] of metrics.entries()) figures[metric.label] = await ends[i]!(result)
+  return { ...result, metrics: figures }
+}
+
 /**
- * Runs one scenario: starts its servers one after the other (fleet first, so a dev certificate made
- * on the first run is cached before the anchors read it), warms each up, then loads them in turn for
- * `rounds` rounds (fleet, anchor 1, …, anchor n; fleet, anchor 1, …) and stops them. One row per anchor.
- * A missing tool or a failure gives rows that say why instead of throwing; an abort throws.
+ * Runs one scenario: runs its `setup()`, starts its servers one after the other (fleet first, so a dev
+ * certificate made on the first run is cached before the anchors read it), warms each up, then loads
+ * them in turn for `rounds` rounds (fleet, anchor 1, …, anchor n; fleet, anchor 1, …) with the setup's
+ * metrics taken around each measured load, stops them and runs the setup's `teardown()`. One row per
+ * anchor. A missing tool or a failure gives rows that say why instead of throwing; an abort throws.
  */
 export async function runScenario (scenario: Scenario, ctx: RunContext): Promise<RowResult[]> {
   const { config, signal, log } = ctx
@@ -55,12 +67,14 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
   const params: LoadParams = { duration: config.duration, connections: config.connections, streams: config.streams }
   const servers: ServerProcess[] = []
   const runs: LoadResult[][] = entries.map(() => [])
+  let setup: ScenarioSetup = {}
   try {
+    if (scenario.setup !== undefined) setup = await scenario.setup()
     const requests: LoadRequest[] = []
     const targets: Target[] = []
     for (const { label, entry } of entries) {
       signal.throwIfAborted()
-      const server = await startServer(label, entry, ctx.serversDir)
+      const server = await startServer(label, { ...entry, env: { ...setup.env, ...entry.env } }, ctx.serversDir)
       servers.push(server)
       const target: Target = { scheme, host: '127.0.0.1', port: server.port, origin: `${scheme}://127.0.0.1:${server.port}` }
       const base = resolveRequest(scenario.request)
@@ -79,19 +93,28 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
     }
     for (let round = 1; round <= config.rounds; round++) {
       for (let i = 0; i < entries.length; i++) {
-        const result = await load(i, config.duration)
+        const result = await measured(setup.metrics ?? [], targets[i]!, () => load(i, config.duration))
         runs[i]!.push(result)
         const latency = Number.isFinite(result.p99Ms) ? `p99 ${formatMs(result.p99Ms)}` : `mean ${formatMs(result.meanMs)}`
-        log(`[${scenario.name}] round ${round}/${config.rounds} ${entries[i]!.label}: ${formatRps(result.rps)} req/s, ${latency}, ${result.failures} failed`)
+        const figures = Object.entries(result.metrics ?? {}).map(([label, value]) => `, ${label} ${formatFigure(value)}`).join('')
+        log(`[${scenario.name}] round ${round}/${config.rounds} ${entries[i]!.label}: ${formatRps(result.rps)} req/s, ${latency}, ${result.failures} failed${figures}`)
       }
     }
   } catch (err) {
     if (signal.aborted) throw err
     const message = err instanceof Error ? err.message : String(err)
+    if (err instanceof ToolMissingError) {
+      // e.g. a backend the scenario's setup starts is not installed: skipped, not failed
+      log(`[${scenario.name}] skipped: ${message}`)
+      return errorRows(scenario, `not measured: ${message}`, false)
+    }
     log(`[${scenario.name}] failed: ${message}`)
     return errorRows(scenario, `failed: ${message}`, true)
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
+    await setup.teardown?.().catch((err: unknown) => {
+      log(`[${scenario.name}] teardown failed: ${err instanceof Error ? err.message : String(err)}`)
+    })
   }
 
   const fleet = summarize(runs[0]!)

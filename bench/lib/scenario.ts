@@ -3,6 +3,7 @@
  * one `Scenario` or a list of them; `bench/run.ts` finds every compiled module in
  * `dist/bench/scenarios/` and measures each scenario as one row per anchor.
  */
+import type { LoadResult } from './load.js'
 
 /** Load generator: `'h1'` = HTTP/1.1 with autocannon, `'h2'` = HTTP/2 with h2load. */
 export type Protocol = 'h1' | 'h2'
@@ -64,6 +65,35 @@ export interface Scenario {
   anchors: [AnchorEntry, ...AnchorEntry[]]
   /** Printed in the notes column of every row of this scenario. */
   notes?: string
+  /**
+   * Runs once before the scenario's servers start, e.g. to start a backend they share; see
+   * `ScenarioSetup`. A setup that throws fails the scenario's rows.
+   */
+  setup?: () => Promise<ScenarioSetup>
+}
+
+/**
+ * A figure taken around each measured load besides req/s, e.g. the commands a backend ran per
+ * request. The notes show `<label> <fleet> / <anchor>`, each the median of the rounds.
+ */
+export interface LoadMetric {
+  /** Names the figure in the notes, e.g. `'Redis commands/request'`. */
+  label: string
+  /**
+   * Runs right before each measured load (not the warm-up); resolves to the function that runs
+   * right after that load, with its result, and gives the figure of that load.
+   */
+  start: (target: Target) => Promise<(result: LoadResult) => Promise<number>>
+}
+
+/** What a scenario's `setup()` gives the run. */
+export interface ScenarioSetup {
+  /** Environment variables for every server of the scenario (a server entry's own `env` wins). */
+  env?: Record<string, string>
+  /** Figures to take around each measured load of every server. */
+  metrics?: LoadMetric[]
+  /** Runs once the scenario's servers have stopped, also when the scenario failed or was interrupted. */
+  teardown?: () => Promise<void>
 }
 
 /** What a scenario module default-exports. */
@@ -85,6 +115,7 @@ export function scenariosOf (exported: unknown, file: string): Scenario[] {
     if (sc.protocol !== 'h1' && sc.protocol !== 'h2') throw new TypeError(`${where}: protocol must be 'h1' or 'h2'`)
     if (sc.fleet?.module === undefined) throw new TypeError(`${where}: missing fleet server`)
     if (!Array.isArray(sc.anchors) || sc.anchors.length === 0) throw new TypeError(`${where}: needs at least one anchor`)
+    if (sc.setup !== undefined && typeof sc.setup !== 'function') throw new TypeError(`${where}: setup must be a function`)
     return sc as Scenario
   })
 }

@@ -15,7 +15,7 @@ export interface ServerProcess {
   stop: (graceMs?: number) => Promise<void>
 }
 
-/** Every child started by `startServer()` and not yet stopped, for the clean-up on exit. */
+/** Every child started by `startServer()` (or adopted) and not yet stopped, for the clean-up on exit. */
 const running = new Set<ChildProcess>()
 
 /** The server module as a file path; strings are relative to `serversDir`. */
@@ -78,6 +78,16 @@ export function startServer (label: string, entry: ServerEntry, serversDir: URL,
     child.once('exit', onExit)
     child.once('error', onError)
   })
+}
+
+/**
+ * Adds a child the harness started some other way (a backend a scenario's `setup()` started) to the
+ * clean-up on exit: `stopAllServers()` and `killAllServersSync()` stop it too if it still runs.
+ */
+export function adoptChild (child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  running.add(child)
+  child.once('exit', () => running.delete(child))
 }
 
 /** Stops every server child still running (SIGTERM, SIGKILL after `graceMs`). */

@@ -7,15 +7,17 @@ import { serverOptions } from 'fastify-fleet/server'
  * The app of the session scenarios, on `serverOptions()` (TLS): `POST /login` regenerates the session
  * and stores `{ user, views: 0 }`; `GET /me` reads it (with `rolling`, the default, @fastify/session
  * saves it again on every request); `GET /visit` changes it (a write on every request).
- * `store` undefined: @fastify/session's own MemoryStore.
+ * `store` undefined: @fastify/session's own MemoryStore. `rolling: false` saves a session only when
+ * it changed (reads then no longer write).
  */
-export async function sessionApp (store: FastifySessionOptions['store']): Promise<FastifyInstance<any, any, any, any, any>> {
+export async function sessionApp (store: FastifySessionOptions['store'], { rolling = true } = {}): Promise<FastifyInstance<any, any, any, any, any>> {
   const app: FastifyInstance<any, any, any, any, any> = fastify({ ...await serverOptions(), logger: false })
   await app.register(fastifyCookie)
   await app.register(fastifySession, {
     secret: 'bench-secret-bench-secret-bench-secret',
-    cookie: { maxAge: 86_400_000 },
+    cookie: { maxAge: 86_400_000, secure: true },
     saveUninitialized: false,
+    rolling,
     ...(store === undefined ? {} : { store })
   })
   const session = (request: { session: unknown }): Record<string, unknown> & { regenerate: () => Promise<void> } =>

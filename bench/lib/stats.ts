@@ -37,6 +37,11 @@ export function formatRatio (value: number): string {
   return Number.isFinite(value) ? value.toFixed(2) : '—'
 }
 
+/** Any other figure (a scenario metric) with two decimals (`'2.00'`, `'0.01'`); `'—'` when not a number. */
+export function formatFigure (value: number): string {
+  return Number.isFinite(value) ? value.toFixed(2) : '—'
+}
+
 /** Milliseconds: whole numbers as they are (`'2 ms'`), else three significant digits (`'1.23 ms'`, `'12.3 ms'`, `'123 ms'`). */
 export function formatMs (value: number): string {
   if (!Number.isFinite(value)) return '—'

@@ -1,7 +1,7 @@
 /** Pure: from measured loads to the one results table. */
 import type { LoadResult } from './load.js'
 import type { Protocol } from './scenario.js'
-import { formatMs, formatRatio, formatRps, formatSpread, median, ratio, spread } from './stats.js'
+import { formatFigure, formatMs, formatRatio, formatRps, formatSpread, median, ratio, spread } from './stats.js'
 
 /** The measured loads of one server in one scenario, summarised. */
 export interface SideSummary {
@@ -19,6 +19,8 @@ export interface SideSummary {
   failures: number
   /** Application protocols negotiated, as reported by the tool (empty when it does not say). */
   protocols: string[]
+  /** Median of the rounds of each scenario metric, by label, in the order first measured. */
+  metrics: Record<string, number>
 }
 
 /** One row: a scenario's fleet server against one of its anchors. */
@@ -50,7 +52,9 @@ export function summarize (runs: readonly LoadResult[]): SideSummary {
     meanMs: median(runs.map((r) => r.meanMs)),
     spread: spread(rpsRuns),
     failures: runs.reduce((sum, r) => sum + r.failures, 0),
-    protocols: [...new Set(runs.flatMap((r) => r.protocol === undefined ? [] : [r.protocol]))]
+    protocols: [...new Set(runs.flatMap((r) => r.protocol === undefined ? [] : [r.protocol]))],
+    metrics: Object.fromEntries([...new Set(runs.flatMap((r) => Object.keys(r.metrics ?? {})))]
+      .map((label) => [label, median(runs.map((r) => r.metrics?.[label] ?? Number.NaN))]))
   }
 }
 
@@ -59,7 +63,10 @@ export function rowName (row: Pick<RowResult, 'scenario' | 'anchor'>): string {
   return row.anchor === '' ? row.scenario : `${row.scenario} vs ${row.anchor}`
 }
 
-/** The notes cell: latency, spread of the rounds, failures, protocol surprises, the scenario's notes; or the error. */
+/**
+ * The notes cell: latency, spread of the rounds, failures, the scenario's metrics, protocol surprises,
+ * the scenario's notes; or the error.
+ */
 export function rowNotes (row: RowResult): string {
   const notes: string[] = []
   const { fleet, anchorSide: anchor } = row
@@ -75,6 +82,9 @@ export function rowNotes (row: RowResult): string {
       notes.push(`spread ${formatSpread(fleet.spread)} / ${formatSpread(anchor.spread)}`)
     }
     notes.push(`failed ${fleet.failures} / ${anchor.failures}`)
+    for (const label of new Set([...Object.keys(fleet.metrics), ...Object.keys(anchor.metrics)])) {
+      notes.push(`${label} ${formatFigure(fleet.metrics[label] ?? Number.NaN)} / ${formatFigure(anchor.metrics[label] ?? Number.NaN)}`)
+    }
     if (row.protocol === 'h2') {
       for (const [who, side] of [['fleet', fleet], ['anchor', anchor]] as const) {
         // `h2c` is HTTP/2 too: h2load's name for it over `http:` (prior knowledge).

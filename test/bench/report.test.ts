@@ -7,7 +7,9 @@ const DEFAULT_METHOD = [
     'listening on 127.0.0.1, a free port); the load generator runs in or from the harness process.',
   'Per scenario: one unmeasured 1 s warm-up load per server, then 3 rounds in which the fleet server and each anchor ' +
     'are loaded in turn (A B A B …), 5 s each. Figures are the medians of the rounds; ratio = fleet / anchor ' +
-    '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median.',
+    '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median. ' +
+    'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
+    'medians of the rounds too (fleet / anchor).',
   'HTTP/2: `h2load -c 10 -m 10 -t 1 -D 5s https://127.0.0.1:PORT/…` (timing-based, so no `-n`); req/s is ' +
     'h2load\'s figure less the failed share; h2load reports no percentiles, so the notes give its mean time per request. ' +
     'Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.',
@@ -27,7 +29,9 @@ test('describeMethod: no warm-up, one round, the tools\' parameters', async (t) 
   t.equal(lines.length, 5)
   t.equal(lines[1], 'Per scenario: 1 round in which the fleet server and each anchor are loaded in turn (A B A B …), 0.5 s each. ' +
     'Figures are the medians of the rounds; ratio = fleet / anchor (above 1: fleet is faster). ' +
-    'Spread = half the range of the rounds\' req/s around their median.')
+    'Spread = half the range of the rounds\' req/s around their median. ' +
+    'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
+    'medians of the rounds too (fleet / anchor).')
   t.equal(lines[2], 'HTTP/2: `h2load -c 2 -m 4 -t 1 -D 0.5s https://127.0.0.1:PORT/…` (timing-based, so no `-n`); req/s is ' +
     'h2load\'s figure less the failed share; h2load reports no percentiles, so the notes give its mean time per request. ' +
     'Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.')
@@ -38,7 +42,9 @@ test('describeMethod: no warm-up, one round, the tools\' parameters', async (t) 
   t.equal(describeMethod({ ...config, warmup: 2, rounds: 2 })[1], 'Per scenario: one unmeasured 2 s warm-up load per server, then ' +
     '2 rounds in which the fleet server and each anchor are loaded in turn (A B A B …), 0.5 s each. ' +
     'Figures are the medians of the rounds; ratio = fleet / anchor (above 1: fleet is faster). ' +
-    'Spread = half the range of the rounds\' req/s around their median.')
+    'Spread = half the range of the rounds\' req/s around their median. ' +
+    'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
+    'medians of the rounds too (fleet / anchor).')
 })
 
 test('renderReport: header, machine, results table, method', async (t) => {

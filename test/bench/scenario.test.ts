@@ -26,6 +26,8 @@ test('scenariosOf: one scenario or a list, as a list', async (t) => {
   t.equal(one[0], scenario)
   t.strictSame(scenariosOf([scenario, h1], FILE), [scenario, h1])
   t.strictSame(scenariosOf([], FILE), [])
+  const withSetup: Scenario = { ...scenario, setup: async () => ({ env: { REDIS_URL: 'redis://127.0.0.1:1' } }) }
+  t.strictSame(scenariosOf(withSetup, FILE), [withSetup])
 })
 
 test('scenariosOf: what is wrong, and where', async (t) => {
@@ -47,7 +49,9 @@ test('scenariosOf: what is wrong, and where', async (t) => {
     [{ ...scenario, anchors: undefined }, `${FILE}: needs at least one anchor`],
     [{ ...scenario, anchors: [] }, `${FILE}: needs at least one anchor`],
     [{ ...scenario, anchors: { label: 'x', module: 'x.js' } }, `${FILE}: needs at least one anchor`],
-    [[scenario, scenario, { ...scenario, anchors: [] }], `${FILE}[2]: needs at least one anchor`]
+    [[scenario, scenario, { ...scenario, anchors: [] }], `${FILE}[2]: needs at least one anchor`],
+    [{ ...scenario, setup: null }, `${FILE}: setup must be a function`],
+    [{ ...scenario, setup: { env: {} } }, `${FILE}: setup must be a function`]
   ]
   for (const [exported, message] of cases) {
     t.strictSame(errorOf(() => scenariosOf(exported, FILE)), { name: 'TypeError', message }, message)

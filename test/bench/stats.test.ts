@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { formatDuration, formatMs, formatRatio, formatRps, formatSpread, median, ratio, spread } from '../../bench/lib/stats.js'
+import { formatDuration, formatFigure, formatMs, formatRatio, formatRps, formatSpread, median, ratio, spread } from '../../bench/lib/stats.js'
 
 test('median: middle value of an odd count, mean of the two middle ones of an even count', async (t) => {
   t.equal(median([7]), 7)
@@ -68,6 +68,14 @@ test('formatRatio: two decimals', async (t) => {
   t.equal(formatRatio(1.256), '1.26')
   t.equal(formatRatio(2), '2.00')
   t.equal(formatRatio(Number.NaN), '—')
+})
+
+test('formatFigure: two decimals', async (t) => {
+  t.equal(formatFigure(4.0312), '4.03')
+  t.equal(formatFigure(2), '2.00')
+  t.equal(formatFigure(0.004), '0.00')
+  t.equal(formatFigure(Number.NaN), '—')
+  t.equal(formatFigure(Number.POSITIVE_INFINITY), '—')
 })
 
 test('formatMs: whole numbers as they are, else three significant digits', async (t) => {

@@ -6,7 +6,7 @@ const run = (rps: number, fields: Partial<LoadResult> = {}): LoadResult =>
   ({ rps, requests: rps, failures: 0, p99Ms: Number.NaN, meanMs: Number.NaN, ...fields })
 
 const side = (fields: Partial<SideSummary>): SideSummary =>
-  ({ rps: 1000, rpsRuns: [1000], p99Ms: Number.NaN, meanMs: Number.NaN, spread: Number.NaN, failures: 0, protocols: [], ...fields })
+  ({ rps: 1000, rpsRuns: [1000], p99Ms: Number.NaN, meanMs: Number.NaN, spread: Number.NaN, failures: 0, protocols: [], metrics: {}, ...fields })
 
 /** An autocannon row: p99 latencies, three rounds each. */
 const h1Row: RowResult = {
@@ -27,16 +27,27 @@ test('summarize: medians of the rounds, their spread, summed failures, distinct 
     run(100, { failures: 1, p99Ms: 10, meanMs: 2, protocol: 'h2' }),
     run(110, { failures: 2, p99Ms: 12, meanMs: 3, protocol: 'h2' }),
     run(90, { failures: 0, p99Ms: 11, meanMs: 2.5, protocol: 'http/1.1' })
-  ]), { rps: 100, rpsRuns: [100, 110, 90], p99Ms: 11, meanMs: 2.5, spread: 0.1, failures: 3, protocols: ['h2', 'http/1.1'] })
+  ]), { rps: 100, rpsRuns: [100, 110, 90], p99Ms: 11, meanMs: 2.5, spread: 0.1, failures: 3, protocols: ['h2', 'http/1.1'], metrics: {} })
+})
+
+test('summarize: the median of each scenario metric, by label in the order first measured; rounds without it count as missing', async (t) => {
+  t.strictSame(summarize([
+    run(100, { metrics: { 'Redis commands/request': 4.02, b: 1 } }),
+    run(110, { metrics: { 'Redis commands/request': 4.01 } }),
+    run(90, { metrics: { 'Redis commands/request': 4.03, c: 7 } }),
+    run(95)
+  ]).metrics, { 'Redis commands/request': 4.02, b: 1, c: 7 })
+  t.strictSame(Object.keys(summarize([run(1, { metrics: { z: 1 } }), run(1, { metrics: { a: 2, z: 3 } })]).metrics), ['z', 'a'])
+  t.strictSame(summarize([run(1, { metrics: { x: Number.NaN } })]).metrics, { x: Number.NaN })
 })
 
 test('summarize: h2load rounds (no p99, no protocol) and no rounds at all', async (t) => {
   t.strictSame(summarize([run(1000, { meanMs: 1 }), run(1000, { meanMs: 2, failures: 4 })]),
-    { rps: 1000, rpsRuns: [1000, 1000], p99Ms: Number.NaN, meanMs: 1.5, spread: 0, failures: 4, protocols: [] })
+    { rps: 1000, rpsRuns: [1000, 1000], p99Ms: Number.NaN, meanMs: 1.5, spread: 0, failures: 4, protocols: [], metrics: {} })
   t.strictSame(summarize([run(500)]),
-    { rps: 500, rpsRuns: [500], p99Ms: Number.NaN, meanMs: Number.NaN, spread: Number.NaN, failures: 0, protocols: [] })
+    { rps: 500, rpsRuns: [500], p99Ms: Number.NaN, meanMs: Number.NaN, spread: Number.NaN, failures: 0, protocols: [], metrics: {} })
   t.strictSame(summarize([]),
-    { rps: Number.NaN, rpsRuns: [], p99Ms: Number.NaN, meanMs: Number.NaN, spread: Number.NaN, failures: 0, protocols: [] })
+    { rps: Number.NaN, rpsRuns: [], p99Ms: Number.NaN, meanMs: Number.NaN, spread: Number.NaN, failures: 0, protocols: [], metrics: {} })
 })
 
 test('rowName: "<scenario> vs <anchor>", the scenario alone without an anchor', async (t) => {
@@ -68,6 +79,18 @@ test('rowNotes: no latency and no spread when not both known; failures always', 
     fleet: side({ p99Ms: 9, meanMs: 1, failures: 1 }),
     anchorSide: side({ failures: 2, protocols: ['http/1.1'] })
   }), 'failed 1 / 2')
+})
+
+test('rowNotes: each scenario metric as "<label> <fleet> / <anchor>" after the failures, a dash for a side without it', async (t) => {
+  const row: RowResult = {
+    ...h1Row,
+    fleet: side({ ...h1Row.fleet, metrics: { 'Redis commands/request': 4.0312, only: 1 } }),
+    anchorSide: side({ ...h1Row.anchorSide, metrics: { 'Redis commands/request': 2, other: 0.5 } }),
+    notes: 'n'
+  }
+  t.equal(rowNotes(row), `${h1Notes}; Redis commands/request 4.03 / 2.00; only 1.00 / —; other — / 0.50; n`)
+  t.equal(rowNotes({ ...row, protocol: 'h2', fleet: side({ metrics: { x: Number.NaN }, protocols: ['http/1.1'] }), anchorSide: side({}), notes: undefined }),
+    'failed 0 / 0; x — / —; fleet negotiated http/1.1, not h2')
 })
 
 test('rowNotes: HTTP/2 rows flag a side that negotiated something other than h2 (h2c is HTTP/2)', async (t) => {

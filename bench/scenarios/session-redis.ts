@@ -1,0 +1,51 @@
+// Session stores on Redis through @fastify/session over the HTTP/1.1 TLS fallback (autocannon):
+// fastify-fleet's RedisStore against connect-redis 8, each on an ioredis client set up the same way.
+// Rows: the read route with `rolling` (@fastify/session's default: every read is also a `store.set`,
+// which write elision turns into at most an expiry refresh), the read route with `rolling: false`
+// (a `store.get` alone) and the write route (the session changes on every request).
+// Each scenario starts its own throwaway redis-server (free loopback port, no persistence), so that
+// the commands counted in its `INFO commandstats` around each measured load are those of the server
+// under load alone; the notes give them per request, `MULTI` and `EXEC` included.
+import { redisCommandsMetric, startRedisServer } from '../lib/redis-server.js'
+import { cookieHeader, sendRequest } from '../lib/request.js'
+import { defineScenarios, type AnchorEntry, type Scenario, type ServerEntry } from '../lib/scenario.js'
+
+const fleetModule = new URL('../servers/session-fleet-redis.js', import.meta.url)
+const anchorModule = new URL('../servers/session-anchor-connect-redis.js', import.meta.url)
+
+/** The fleet server and the connect-redis anchor, with `env` for both. */
+function servers (env: Record<string, string> = {}): { fleet: ServerEntry, anchors: [AnchorEntry] } {
+  return {
+    fleet: { module: fleetModule, env },
+    anchors: [{ label: 'connect-redis 8', module: anchorModule, env }]
+  }
+}
+
+const setup: Scenario['setup'] = async () => {
+  const redis = await startRedisServer()
+  const commands = redisCommandsMetric(redis.url)
+  return {
+    env: { REDIS_URL: redis.url },
+    metrics: [commands],
+    teardown: async () => {
+      await commands.close()
+      await redis.stop()
+    }
+  }
+}
+
+const prepare: Scenario['prepare'] = async (target) => {
+  const res = await sendRequest(target, {
+    method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: '{"user":"bench"}'
+  })
+  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${res.body}`)
+  return { headers: { cookie: cookieHeader(res.headers) } }
+}
+
+const common = { protocol: 'h1', setup, prepare, notes: 'MULTI and EXEC count as Redis commands' } as const
+
+export default defineScenarios([
+  { ...common, name: 'session read (GET /me, rolling), RedisStore on ioredis, HTTP/1.1 TLS', request: { path: '/me' }, ...servers() },
+  { ...common, name: 'session read (GET /me, rolling: false), RedisStore on ioredis, HTTP/1.1 TLS', request: { path: '/me' }, ...servers({ SESSION_ROLLING: 'false' }) },
+  { ...common, name: 'session write (GET /visit), RedisStore on ioredis, HTTP/1.1 TLS', request: { path: '/visit' }, ...servers() }
+])
