@@ -227,8 +227,12 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     process.once('SIGTERM', onStop)
     process.once('SIGINT', onStop)
     process.on('SIGHUP', () => {
-      if (stopping !== null) return
-      reload().catch((err: Error) => logger.error({ err: err.message }, 'rolling restart failed'))
+      if (stopping === null) {
+        // c8 ignore next -- reload() rejects only while stopping, which was just ruled out
+        reload().catch((err: Error) => logger.error({ err: err.message }, 'rolling restart failed'))
+      } else {
+        logger.warn({}, 'SIGHUP ignored: the cluster is stopping')
+      }
     })
     events.on('crash-loop', () => { stop(1).then((code) => process.exit(code)) })
   }

@@ -101,7 +101,7 @@ test('a session made on one worker is known to all; kill -9 and a blocked event 
 test('a crash loop stops the primary with one clear error line and exit code 1', async (t) => {
   const port = await freePort()
   const app = spawnLogged(t, APP, {
-    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', FIXTURE_FAIL_BUILD: '1', MAX_RESTARTS: '3', MIN_UPTIME: '60000'
+    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', FIXTURE_FAIL_BUILD: 'mixed', MAX_RESTARTS: '3', MIN_UPTIME: '60000'
   })
   const result = await app.exit
   t.strictSame(result, { code: 1, signal: null })
@@ -111,6 +111,7 @@ test('a crash loop stops the primary with one clear error line and exit code 1',
   t.equal(loops[0]?.level, 50)
   t.ok(app.lines.filter(msg('worker died')).length >= 3)
   t.ok(app.lines.some((l) => l.msg === 'worker failed to start' && l.err === 'build failed on purpose'), 'the worker says why')
+  t.ok(app.lines.some((l) => l.msg === 'worker failed to start' && l.err === 'a string thrown on purpose'), 'whatever it threw')
 })
 
 test('a worker not ready within readyTimeout is killed and replaced', async (t) => {
@@ -137,4 +138,26 @@ test('workers: 1 runs in this process; SIGTERM drains and exits 0', async (t) =>
   app.child.kill('SIGTERM')
   t.equal((await slow).status, 200)
   t.strictSame(await app.exit, { code: 0, signal: null })
+})
+
+test('SIGTERM: a worker that never finishes closing is killed one second after shutdownTimeout; SIGHUP while stopping is ignored; exit code 1', async (t) => {
+  const app = await startApp(t, { FIXTURE_CLOSE: 'hang', SHUTDOWN_TIMEOUT: '1500' })
+  const stoppedAt = Date.now()
+  app.child.kill('SIGTERM')
+  await app.waitFor(msg('stopping'), 'the stop')
+  app.child.kill('SIGHUP')
+  await app.waitFor(msg('SIGHUP ignored: the cluster is stopping'), 'the ignored SIGHUP')
+  const killed = await app.waitForCount(msg('worker did not stop in time, killing it'), 2, 'the kills')
+  t.equal(killed.length, 2)
+  t.strictSame(await app.exit, { code: 1, signal: null })
+  const elapsed = Date.now() - stoppedAt
+  t.ok(elapsed >= 2500 && elapsed < 10_000, `killed at shutdownTimeout + 1 s (${elapsed} ms)`)
+  t.notOk(app.lines.some(msg('rolling restart')), 'no restart while stopping')
+})
+
+test('workers: 1 whose app fails to close exits 1', async (t) => {
+  const app = spawnLogged(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1', FIXTURE_CLOSE: 'fail' })
+  await app.waitFor(msg('listening in a single process'), 'the single process', READY)
+  app.child.kill('SIGINT')
+  t.strictSame(await app.exit, { code: 1, signal: null })
 })
