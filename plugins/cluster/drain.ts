@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2'
-import type { Server as NetServer, Socket } from 'node:net'
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session, ServerHttp2Stream } from 'node:http2'
+import { Server as NetServer, type Socket } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
 
 /** The last stream id of the first GOAWAY of a graceful shutdown (RFC 9113 §6.8): 2^31-1. */
@@ -8,11 +8,11 @@ export const SHUTDOWN_NOTICE_STREAM_ID = 2 ** 31 - 1
 
 /** What a drain did. */
 export interface DrainReport {
-  /** HTTP/2 sessions that got the two-step GOAWAY. */
+  /** HTTP/2 sessions that got the two-step GOAWAY (those that connected during the drain too). */
   sessions: number
-  /** HTTP/1.1 connections closed (after their response, or at once when idle). */
+  /** HTTP/1.1 connections closed during the drain (after a response, or idle for noticeWait). */
   sockets: number
-  /** Connections still open at the deadline, destroyed. */
+  /** Connections (sessions and HTTP/1.1 connections) still open at the deadline, destroyed. */
   destroyed: number
 }
 
@@ -21,8 +21,10 @@ export interface DrainOptions {
   /** Milliseconds before whatever is still open is destroyed. */
   timeout: number
   /**
-   * Longest wait, in milliseconds, between the two GOAWAY frames when the client does not answer
-   * the PING that measures the round trip.
+   * Longest wait, in milliseconds, for the round trip of a session's notice (and, for a session
+   * without an open stream, of the PING that goes before it) when the client does not answer; and
+   * how long an idle HTTP/1.1 connection may still bring a request (answered with
+   * `Connection: close`) before it is closed.
    */
   noticeWait: number
 }
@@ -30,21 +32,40 @@ export interface DrainOptions {
 type AnyRequest = IncomingMessage | Http2ServerRequest
 type AnyResponse = ServerResponse | Http2ServerResponse
 
+interface SessionInfo {
+  /** Streams open. */
+  streams: number
+  /** The round trip under way, if any. */
+  wait: Wait | null
+}
+
+interface Wait {
+  /** What else ends the wait: a stream opening, or the last one closing. */
+  until: 'stream' | 'idle'
+  resolve: () => void
+}
+
 /**
  * Follows the connections of one server (HTTP/2 sessions and HTTP/1.1 sockets, TLS or not) so it can
  * be drained: stop accepting, let what is in flight finish, close the rest, destroy what is left at
  * the deadline. Attach it before the server listens.
  */
 export class ConnectionTracker {
-  readonly #sessions = new Set<Http2Session>()
+  readonly #sessions = new Map<Http2Session, SessionInfo>()
   /** `address|port` of the connections that carry an HTTP/2 session. */
   readonly #sessionPeers = new Set<string>()
+  /** HTTP/1.1 connections (those that carry a session are followed through it). */
   readonly #sockets = new Set<Socket>()
   /** HTTP/1.1 responses not yet finished, per connection. */
   readonly #responses = new Map<Socket, Set<AnyResponse>>()
+  /** Two-step GOAWAYs under way. */
+  readonly #notices = new Set<Promise<void>>()
   #draining: Promise<DrainReport> | null = null
+  /** The deadline has passed, or the drain is over: whatever connects now is destroyed at once. */
+  #refusing = false
   #onEmpty: (() => void) | null = null
   #noticeWait = 1000
+  #noticed = 0
   #closedSockets = 0
   #destroyed = 0
 
@@ -61,17 +82,16 @@ export class ConnectionTracker {
 
   /** Open HTTP/2 sessions and HTTP/1.1 connections. */
   get open (): { sessions: number, sockets: number } {
-    let sockets = 0
-    for (const socket of this.#sockets) if (!this.#carriesSession(socket)) sockets++
-    return { sessions: this.#sessions.size, sockets }
+    return { sessions: this.#sessions.size, sockets: this.#sockets.size }
   }
 
   /**
    * Drains the server: HTTP/2 sessions get the two-step GOAWAY (a first one with last-stream-id
-   * 2^31-1, then, once a PING has made the round trip, the final one), HTTP/1.1 responses in flight
-   * get `Connection: close` and idle connections are closed; the server stops accepting once the
-   * clients have had the notice. Resolves when every connection is gone, destroying whatever is
-   * left after `timeout`. Calling it again returns the same drain.
+   * 2^31-1, then, once a PING has made the round trip, the final one), HTTP/1.1 responses get
+   * `Connection: close` and connections idle for `noticeWait` are closed; the server stops
+   * accepting once the clients have had the notice. Resolves when every connection is gone,
+   * destroying whatever is left after `timeout`; what connects after that is destroyed at once.
+   * Calling it again returns the same drain.
    */
   async drain (options: DrainOptions): Promise<DrainReport> {
     this.#draining ??= this.#run(options)
@@ -80,77 +100,142 @@ export class ConnectionTracker {
 
   async #run ({ timeout, noticeWait }: DrainOptions): Promise<DrainReport> {
     this.#noticeWait = noticeWait
-    const deadline = setTimeout(() => this.#destroyAll(), timeout)
-    const sessions = [...this.#sessions]
-    const notices = sessions.map(async (session) => await this.#notice(session))
+    const deadline = setTimeout(() => this.#expire(), timeout)
+    for (const session of this.#sessions.keys()) this.#startNotice(session)
     for (const socket of this.#sockets) {
       for (const res of this.#responses.get(socket) ?? []) {
         if (!res.headersSent) res.setHeader('connection', 'close')
       }
-      this.#closeIfIdle(socket)
+      this.#closeWhenIdle(socket)
     }
-    await Promise.all(notices)
-    // every client has had the notice: stop accepting (Node ≥ 24 also closes the sessions here)
-    if (this.server.listening) this.server.close(() => {})
-    const empty = new Promise<void>((resolve) => { this.#onEmpty = resolve })
-    this.#checkEmpty()
-    await empty
+    // Stop accepting once every client has had the notice, those that connected meanwhile too.
+    // With net.Server's close(): the server's own would close the idle HTTP/1.1 connections at once
+    // (racing a client's next request), and, from Node 24 on, the HTTP/2 sessions in one step.
+    while (this.#notices.size > 0) await Promise.all(this.#notices)
+    if (this.server.listening) NetServer.prototype.close.call(this.server, () => {})
+    await new Promise<void>((resolve) => {
+      this.#onEmpty = resolve
+      this.#checkEmpty()
+    })
     clearTimeout(deadline)
-    return { sessions: sessions.length, sockets: this.#closedSockets, destroyed: this.#destroyed }
+    this.#refusing = true
+    return { sessions: this.#noticed, sockets: this.#closedSockets, destroyed: this.#destroyed }
   }
 
-  #destroyAll (): void {
-    for (const session of this.#sessions) {
+  #expire (): void {
+    this.#refusing = true
+    for (const session of this.#sessions.keys()) {
       this.#destroyed++
       session.destroy()
     }
     for (const socket of this.#sockets) {
-      if (this.#carriesSession(socket)) continue
       this.#destroyed++
       socket.destroy()
     }
   }
 
-  /** First GOAWAY, a PING for the round trip, then `close()`: the final GOAWAY once streams end. */
+  #startNotice (session: Http2Session): void {
+    const notice: Promise<void> = this.#notice(session).then(() => { this.#notices.delete(notice) })
+    this.#notices.add(notice)
+  }
+
+  /**
+   * The two-step GOAWAY of one session: the notice (last stream id 2^31-1), a PING for the round
+   * trip, then `close()`: the final GOAWAY, with the last stream processed, and the end of the
+   * session once its streams are done.
+   *
+   * Once a GOAWAY has been sent, nghttp2 discards whatever the client sends (requests, PING ACK)
+   * whenever none of the session's streams is open. So the notice goes while a stream is open, or
+   * after a round trip during which none opened (a PING alone: its ACK follows any request already
+   * on its way, and such a request opens a stream), or at `noticeWait`. And when the last stream
+   * closes before the PING that follows the notice comes back, nothing more can be read: the final
+   * GOAWAY goes at once.
+   *
+   * The notice goes after the writes of the current turn: it then leads the next write, ahead of
+   * the responses that follow. A client that read responses and the notice together would have
+   * queued requests for those responses, then dropped them.
+   */
   async #notice (session: Http2Session): Promise<void> {
-    if (session.closed || session.destroyed) return
+    const info = this.#sessions.get(session) as SessionInfo
+    const deadline = performance.now() + this.#noticeWait
+    let quiet = false
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve))
+      if (session.closed || session.destroyed) return
+      if (info.streams > 0 || quiet) break
+      quiet = !await this.#roundTrip(session, info, 'stream', deadline)
+    }
+    this.#noticed++
     session.goaway(0, SHUTDOWN_NOTICE_STREAM_ID)
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.#noticeWait)
-      function done (): void {
-        clearTimeout(timer)
-        resolve()
-      }
-      session.once('close', done)
-      if (!session.ping(done)) done()
-    })
+    if (info.streams > 0) await this.#roundTrip(session, info, 'idle', performance.now() + this.#noticeWait)
     if (!session.closed && !session.destroyed) session.close()
   }
 
+  /**
+   * Sends a PING (after the writes of this turn, so that it follows a notice sent just before) and
+   * waits for its ACK, for `until` (a stream opening, or the last one closing), for the end of the
+   * session, or for `deadline` (a `performance.now()` time), whichever comes first. Resolves with
+   * `true` when `until` came first.
+   */
+  async #roundTrip (session: Http2Session, info: SessionInfo, until: Wait['until'], deadline: number): Promise<boolean> {
+    let settle!: (reached: boolean) => void
+    const reached = new Promise<boolean>((resolve) => { settle = resolve })
+    const other = (): void => settle(false)
+    info.wait = { until, resolve: () => settle(true) }
+    const timer = setTimeout(other, deadline - performance.now())
+    session.once('close', other)
+    // the ACK counts once the rest of its read is processed: a client sends its PING ACK ahead of
+    // the requests it has queued, and those open streams
+    setImmediate(() => session.destroyed || session.ping(() => setImmediate(other)))
+    const result = await reached
+    clearTimeout(timer)
+    session.off('close', other)
+    info.wait = null
+    return result
+  }
+
   #track (socket: Socket): void {
+    // the connection of an HTTP/2 session (announced just before): followed through the session
+    if (this.#sessionPeers.has(peerOf(socket))) return
     this.#sockets.add(socket)
     socket.once('close', () => {
       this.#sockets.delete(socket)
       this.#responses.delete(socket)
+      if (this.#draining !== null && !this.#refusing) this.#closedSockets++
       this.#checkEmpty()
     })
+    if (this.#refusing) {
+      this.#destroyed++
+      socket.destroy()
+    } else if (this.#draining !== null) {
+      this.#closeWhenIdle(socket)
+    }
   }
 
   #trackSession (session: Http2Session): void {
     const peer = peerOf(session.socket)
-    this.#sessions.add(session)
+    const info: SessionInfo = { streams: 0, wait: null }
+    this.#sessions.set(session, info)
     this.#sessionPeers.add(peer)
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      info.streams++
+      if (info.wait !== null && info.wait.until === 'stream') info.wait.resolve()
+      stream.once('close', () => {
+        if (--info.streams === 0 && info.wait !== null && info.wait.until === 'idle') info.wait.resolve()
+      })
+    })
     session.once('close', () => {
       this.#sessions.delete(session)
       this.#sessionPeers.delete(peer)
       this.#checkEmpty()
     })
-    // a client that connects while the server drains gets the notice at once
-    if (this.#draining !== null) this.#notice(session)
-  }
-
-  #carriesSession (socket: Socket): boolean {
-    return this.#sessionPeers.has(peerOf(socket))
+    if (this.#refusing) {
+      this.#destroyed++
+      session.destroy()
+    } else if (this.#draining !== null) {
+      // a client that connects while the server drains gets the notice at once
+      this.#startNotice(session)
+    }
   }
 
   #request (req: AnyRequest, res: AnyResponse): void {
@@ -162,20 +247,27 @@ export class ConnectionTracker {
     if (this.#draining !== null) res.setHeader('connection', 'close')
     res.once('close', () => {
       responses.delete(res)
-      if (this.#draining !== null) this.#closeIfIdle(socket)
+      if (this.#draining !== null) this.#closeWhenIdle(socket)
     })
   }
 
+  /**
+   * An HTTP/1.1 connection during a drain: the next request it carries is answered with
+   * `Connection: close` (and the connection then closed); if it carries none within noticeWait,
+   * it is closed. Closing it at once would race a keep-alive client's next request.
+   */
+  #closeWhenIdle (socket: Socket): void {
+    setTimeout(() => this.#closeIfIdle(socket), this.#noticeWait).unref()
+  }
+
   #closeIfIdle (socket: Socket): void {
-    if (socket.destroyed || this.#carriesSession(socket) || (this.#responses.get(socket)?.size ?? 0) > 0) return
-    if (socket.writableEnded) return
-    this.#closedSockets++
+    if (socket.destroyed || socket.writableEnded || (this.#responses.get(socket)?.size ?? 0) > 0) return
     // end, not destroy: what the last response wrote still reaches the client
     socket.end()
   }
 
   #checkEmpty (): void {
-    if (this.#onEmpty !== null && this.#sessions.size === 0 && this.open.sockets === 0) {
+    if (this.#onEmpty !== null && this.#sessions.size === 0 && this.#sockets.size === 0) {
       const resolve = this.#onEmpty
       this.#onEmpty = null
       resolve()
@@ -183,4 +275,4 @@ export class ConnectionTracker {
   }
 }
 
-const peerOf = (socket: { remoteAddress?: string, remotePort?: number }): string => `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`
+const peerOf = (socket: { remoteAddress?: string, remotePort?: number }): string => `${String(socket.remoteAddress)}|${String(socket.remotePort)}`

@@ -13,8 +13,10 @@ export interface FleetWorkerOptions {
    */
   shutdownTimeout?: number
   /**
-   * Longest wait between the two GOAWAY frames of an HTTP/2 session whose client does not answer
-   * the PING that measures the round trip, in milliseconds.
+   * Longest wait, in milliseconds, for the round trip that a drain measures with a PING around the
+   * first GOAWAY of an HTTP/2 session, when the client does not answer; and how long an idle
+   * HTTP/1.1 keep-alive connection may still bring a request (answered with `Connection: close`)
+   * before the drain closes it.
    * @default 1000
    */
   noticeWait?: number
@@ -36,7 +38,9 @@ export interface FleetWorkerDecoration {
   readonly draining: boolean
   /**
    * Drains the server (two-step GOAWAY for HTTP/2, `Connection: close` for HTTP/1.1, then stop
-   * accepting); resolves when every connection is gone. `app.close()` drains too, first.
+   * accepting); resolves when every connection is gone. `app.close()` drains too, first; but
+   * Fastify answers 503 to the requests that reach it once `close()` has started (those a client
+   * sent before it read the notice), so call `drain()` before `close()` to serve them.
    */
   drain: () => Promise<DrainReport>
 }
@@ -49,7 +53,7 @@ declare module 'fastify' {
 
 function normalize (options: FleetWorkerOptions): Required<FleetWorkerOptions> {
   const out: Record<string, number> = { ...WORKER_DEFAULTS }
-  for (const [key, value] of Object.entries(options ?? {})) {
+  for (const [key, value] of Object.entries(options)) {
     if (!(key in WORKER_DEFAULTS)) throw new FST_FLEET_CLUSTER_INVALID_OPTION(key, 'unknown option')
     if (value === undefined) continue
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
@@ -75,7 +79,8 @@ const plugin: FastifyPluginAsync<FleetWorkerOptions> = async (fastify, options) 
     drain
   }
   fastify.decorate('fleet', decoration)
-  // app.close() drains first, so it neither waits for idle HTTP/2 sessions nor cuts what is in flight
+  // app.close() drains first, so it neither waits for idle HTTP/2 sessions nor cuts what is in
+  // flight (Fastify has already closed its routes when preClose runs: new requests get a 503)
   fastify.addHook('preClose', async () => { await drain() })
 }
 
