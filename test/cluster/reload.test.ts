@@ -59,12 +59,12 @@ const workerPids = (app: Spawned, since: number): Set<number> => {
 async function reloadUnderLoad (app: Spawned, load: (tally: Tally) => Promise<void>): Promise<{ tally: Tally, report: Record<string, unknown> }> {
   const from = app.lines.length
   const done = app.waitFor((l) => l.msg === 'rolling restart done' && app.lines.indexOf(l) >= from, 'the rolling restart', 150_000)
-  let finished = false
-  done.then(() => { finished = true }, () => { finished = true })
+  const state = { finished: false }
+  done.then(() => { state.finished = true }, () => { state.finished = true })
   const tally: Tally = { runs: 0, done: 0, failed: 0, notOk: 0 }
   const signal = setTimeout(() => app.child.kill('SIGHUP'), 1000)
   // bounded: at most 60 runs of 3 s
-  for (let i = 0; i < 60 && !finished; i++) await load(tally)
+  for (let i = 0; i < 60 && !state.finished; i++) await load(tally)
   clearTimeout(signal)
   const report = await done
   // and one more load on the new workers alone
