@@ -40,17 +40,17 @@ async function main (): Promise<void> {
     secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
     if (config.sessionSecret === undefined) log('SESSION_SECRET is not set: sessions use a random secret for this run')
   }
-  let stopRedirect = async (): Promise<void> => {}
+  // the primary (or the single process) also serves the redirect; startCluster closes it last
+  const onStop = cluster.isWorker ? undefined : await runRedirect(config)
   const handle = await startCluster({
     workers: config.workers,
     listen: { port: config.port, host: config.host },
     readyTimeout: config.readyTimeout,
     env: { [SECRET_ENV]: secret as string },
     build: async () => await buildApp({ config, sessionSecret: secret as string, logger: { level: config.logLevel } }),
-    onStop: async () => { await stopRedirect() }
+    ...(onStop === undefined ? {} : { onStop })
   })
   if (handle.role === 'worker') return
-  stopRedirect = await runRedirect(config)
   log('listening', { url: `https://${urlHost(config.host)}:${config.port}`, workers: config.workers })
 }
 

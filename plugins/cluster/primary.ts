@@ -46,6 +46,8 @@ interface Tracked extends WorkerInfo {
   worker: Worker
   /** The primary asked it to go: its exit is not a crash. */
   retiring: boolean
+  /** A replacement forked by a rolling restart, not ready yet: if it fails, the old worker stays. */
+  candidate: boolean
   lastAnswer: number
   ready: Promise<boolean>
   markReady: (ok: boolean) => void
@@ -69,6 +71,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     const t = tracked.get(from.workerId)
     if (t !== undefined && t.state === 'starting') {
       t.state = 'ready'
+      t.candidate = false
       t.lastAnswer = Date.now()
       logger.info({ worker: t.id, workerPid: t.pid, slot: t.slot, startup: Date.now() - t.startedAt }, 'worker ready')
       events.emit('ready', info(t))
@@ -79,7 +82,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
 
   const info = (t: Tracked): WorkerInfo => ({ id: t.id, pid: t.pid, slot: t.slot, state: t.state, startedAt: t.startedAt })
 
-  function fork (slot: number): Tracked {
+  function fork (slot: number, candidate = false): Tracked {
     const worker = cluster.fork({ ...opts.env, FLEET_CLUSTER_WORKER: '1', FLEET_WORKER_SLOT: String(slot) })
     let markReady!: (ok: boolean) => void
     const ready = new Promise<boolean>((resolve) => { markReady = resolve })
@@ -91,6 +94,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
       startedAt: Date.now(),
       worker,
       retiring: false,
+      candidate,
       lastAnswer: Date.now(),
       ready,
       markReady,
@@ -114,7 +118,8 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
       const expected = t.retiring || stopping !== null
       logger[expected ? 'info' : 'warn']({ worker: t.id, workerPid: t.pid, slot, code, signal, uptime }, expected ? 'worker stopped' : 'worker died')
       events.emit('exit', { ...info(t), code, signal, expected })
-      if (!expected) replace(t, uptime)
+      // a failed replacement is not replaced: the worker it was to replace still serves
+      if (!expected && !t.candidate) replace(t, uptime)
     })
     return t
   }
@@ -188,7 +193,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
       for (const t of old) {
         if (stopping !== null) break
         if (!tracked.has(t.id)) continue // died meanwhile, already replaced
-        const fresh = fork(t.slot)
+        const fresh = fork(t.slot, true)
         if (!(await fresh.ready)) {
           report.failed++
           logger.error({ slot: t.slot, worker: fresh.id }, 'replacement not ready, keeping the old worker')

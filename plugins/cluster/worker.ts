@@ -51,8 +51,7 @@ function stopper (app: FastifyInstance): () => Promise<number> {
 /** A worker of a cluster: builds, listens, says it is ready, drains on the primary's word. */
 export async function runWorker (opts: NormalizedClusterOptions): Promise<WorkerHandle> {
   const bus = processBus()
-  const workerId = cluster.worker?.id ?? 0
-  const app = await startApp(opts, workerId)
+  const app = await startApp(opts, (cluster.worker as Worker).id)
   const stop = stopper(app)
   const stopAndExit = (): void => {
     // the worker's own entry point (startCluster) ends the process once the app is closed

@@ -101,17 +101,21 @@ test('a session made on one worker is known to all; kill -9 and a blocked event 
 test('a crash loop stops the primary with one clear error line and exit code 1', async (t) => {
   const port = await freePort()
   const app = spawnLogged(t, APP, {
-    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', FIXTURE_FAIL_BUILD: 'mixed', MAX_RESTARTS: '3', MIN_UPTIME: '60000'
+    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', FIXTURE_FAIL_BUILD: 'mixed', MAX_RESTARTS: '4', MIN_UPTIME: '60000'
   })
   const result = await app.exit
   t.strictSame(result, { code: 1, signal: null })
   const loops = app.lines.filter((l: LogLine) => l.code === 'FST_FLEET_CLUSTER_CRASH_LOOP')
   t.equal(loops.length, 1, 'one crash-loop line')
-  t.match(loops[0]?.msg, /^fastify-fleet\/cluster: crash loop: 3 workers in a row exited less than 60000 ms after they started \(restart.minUptime\); stopping/)
+  t.match(loops[0]?.msg, /^fastify-fleet\/cluster: crash loop: 4 workers in a row exited less than 60000 ms after they started \(restart.minUptime\); stopping/)
   t.equal(loops[0]?.level, 50)
-  t.ok(app.lines.filter(msg('worker died')).length >= 3)
+  t.ok(app.lines.filter(msg('worker died')).length >= 4)
   t.ok(app.lines.some((l) => l.msg === 'worker failed to start' && l.err === 'build failed on purpose'), 'the worker says why')
   t.ok(app.lines.some((l) => l.msg === 'worker failed to start' && l.err === 'a string thrown on purpose'), 'whatever it threw')
+  for (const what of ['null', 'object']) {
+    t.ok(app.lines.some((l) => l.msg === 'worker failed to start' && l.code === 'FST_FLEET_CLUSTER_INVALID_APP' &&
+      l.err === `fastify-fleet/cluster: build() must return (or resolve to) a Fastify instance, got ${what}`), `build() gave ${what}`)
+  }
 })
 
 test('a worker not ready within readyTimeout is killed and replaced', async (t) => {
@@ -160,4 +164,27 @@ test('workers: 1 whose app fails to close exits 1', async (t) => {
   await app.waitFor(msg('listening in a single process'), 'the single process', READY)
   app.child.kill('SIGINT')
   t.strictSame(await app.exit, { code: 1, signal: null })
+})
+
+test('a rolling restart whose replacements fail keeps the old workers serving', async (t) => {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-reload-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const flag = join(dir, 'fail')
+  const app = await startApp(t, { FIXTURE_FAIL_FLAG: flag })
+  const before = alive(app)
+  await writeFile(flag, '')
+  app.child.kill('SIGHUP')
+  const done = await app.waitFor(msg('rolling restart done'), 'the restart', READY)
+  t.equal(done.replaced, 0)
+  t.equal(done.failed, 2)
+  t.equal(app.lines.filter(msg('replacement not ready, keeping the old worker')).length, 2)
+  t.notOk(app.lines.some(msg('replacing worker')), 'a failed replacement is not replaced')
+  t.strictSame(alive(app), before, 'the old workers still serve')
+  const res = JSON.parse((await h2Request(app.origin, '/health')).body)
+  t.ok(before.has(res.pid))
+  app.child.kill('SIGTERM')
+  t.strictSame(await app.exit, { code: 0, signal: null })
 })
