@@ -6,6 +6,7 @@ import { availableParallelism, arch, cpus, loadavg, platform, release } from 'no
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { estimateSeconds, readConfig, type BenchConfig } from './lib/config.js'
+import { appendIpcSection, ipcSelected, runIpcBench, type IpcBenchOutcome } from './ipc/run.js'
 import { renderReport, type MachineInfo } from './lib/report.js'
 import { LOADERS, runScenario } from './lib/runner.js'
 import { scenariosOf, type Protocol, type Scenario } from './lib/scenario.js'
@@ -59,6 +60,13 @@ async function main (config: BenchConfig, signal: AbortSignal): Promise<number> 
   const started = new Date()
   const t0 = performance.now()
   const { scenarios, broken } = await discover(config.only)
+  // the IPC round-trip micro-benchmark (bench/ipc/) runs after the scenarios; its section follows the table
+  const ipc = ipcSelected(config.only)
+  if (scenarios.length === 0 && broken.length === 0 && ipc) {
+    const outcome = await runIpcBench(signal, log)
+    process.stdout.write(`\n${outcome.section}\n\n`)
+    return outcome.failed ? 1 : 0
+  }
   if (scenarios.length === 0 && broken.length === 0) {
     log(`no scenarios${config.only === undefined ? '' : ` match BENCH_ONLY=${config.only}`} in ${fileURLToPath(scenariosDir)}`)
     return 1
@@ -75,16 +83,20 @@ async function main (config: BenchConfig, signal: AbortSignal): Promise<number> 
   for (const scenario of scenarios) {
     rows.push(...await runScenario(scenario, { config, serversDir, tools, signal, log }))
   }
+  const ipcOutcome: IpcBenchOutcome | null = ipc ? await runIpcBench(signal, log) : null
   const elapsedSeconds = (performance.now() - t0) / 1000
   machine.loadAverage.end = loadavg()
   const table = resultsTable(rows)
   process.stdout.write(`\n${table}\n\n`)
+  if (ipcOutcome !== null) process.stdout.write(`${ipcOutcome.section}\n\n`)
   log(`run time ${elapsedSeconds.toFixed(1)} s`)
   if (config.results !== undefined) {
     const file = resolve(repoRoot, config.results)
     await writeFile(file, renderReport({ machine, config, date: started, elapsedSeconds, table }))
+    if (ipcOutcome !== null) await appendIpcSection(file, ipcOutcome)
     log(`wrote ${file}`)
   }
+  if (ipcOutcome?.failed === true) return 1
   return rows.some((r) => r.failed === true) ? 1 : 0
 }
 

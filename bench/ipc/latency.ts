@@ -1,0 +1,115 @@
+/** Pure: the figures of the IPC round-trip micro-benchmark (`ipc/round-trip.ts`) and their section of RESULTS.md. */
+import { formatTable } from '../lib/table.js'
+
+/** What one series of calls measured. */
+export interface LatencySummary {
+  /** What was called, e.g. `'ClusterStore get'`. */
+  label: string
+  /** Calls started together in each batch. */
+  inFlight: number
+  /** Measured calls. */
+  calls: number
+  /** Percentiles and maximum of the calls' latency, in microseconds. */
+  p50Us: number
+  p99Us: number
+  maxUs: number
+  /** Calls completed per second over the series. */
+  callsPerSecond: number
+}
+
+/** What the benchmark reports to the harness. */
+export interface IpcBenchResult {
+  /** The batches of each series (after the warm-up). */
+  batches: number
+  /** Warm-up batches per series, not measured. */
+  warmupBatches: number
+  series: LatencySummary[]
+}
+
+/** The message the benchmark's primary sends to the harness over IPC. */
+export interface IpcResultMessage {
+  type: 'ipc-result'
+  result: IpcBenchResult
+}
+
+/** Searched by `BENCH_ONLY`, like a scenario's file and name. */
+export const IPC_BENCH_NAME = 'ipc/round-trip: ClusterStore IPC round trip (cluster bus)'
+
+/** The goal of the `ClusterStore get` series with 100 calls in flight: p99 under this many microseconds. */
+export const P99_GOAL_US = 1000
+
+/** Whether a run with `BENCH_ONLY=only` includes the IPC benchmark (always without `BENCH_ONLY`). */
+export function ipcSelected (only: string | undefined): boolean {
+  return only === undefined || IPC_BENCH_NAME.toLowerCase().includes(only.toLowerCase())
+}
+
+/** The nearest-rank percentile `p` (0–100) of ascending `sorted` values; `NaN` when empty. */
+export function percentile (sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!
+}
+
+/** Summarises one series: `latenciesUs` one figure per call (reordered in place), `elapsedMs` the series' wall time. */
+export function summarizeLatencies (label: string, inFlight: number, latenciesUs: Float64Array, elapsedMs: number): LatencySummary {
+  latenciesUs.sort()
+  return {
+    label,
+    inFlight,
+    calls: latenciesUs.length,
+    p50Us: percentile(latenciesUs, 50),
+    p99Us: percentile(latenciesUs, 99),
+    maxUs: percentile(latenciesUs, 100),
+    callsPerSecond: elapsedMs > 0 ? latenciesUs.length / (elapsedMs / 1000) : Number.NaN
+  }
+}
+
+/** Microseconds as `'412 µs'` below a millisecond, else `'1.23 ms'`; `'—'` when not a number. */
+export function formatMicros (us: number): string {
+  if (!Number.isFinite(us)) return '—'
+  return us < 999.5 ? `${Math.round(us)} µs` : `${(us / 1000).toFixed(2)} ms`
+}
+
+const count = (n: number): string => Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—'
+
+/** The series as a Markdown table. */
+export function ipcTable (series: readonly LatencySummary[]): string {
+  return formatTable(
+    ['call', 'in flight', 'calls', 'p50', 'p99', 'max', 'calls/s'],
+    series.map((s) => [s.label, String(s.inFlight), count(s.calls), formatMicros(s.p50Us), formatMicros(s.p99Us), formatMicros(s.maxUs), count(s.callsPerSecond)]),
+    [1, 2, 3, 4, 5, 6]
+  )
+}
+
+/** The verdict on the goal: the `ClusterStore get` series with 100 calls in flight. */
+export function ipcVerdict (series: readonly LatencySummary[]): string {
+  const goal = series.find((s) => s.label === 'ClusterStore get' && s.inFlight === 100)
+  if (goal === undefined) return `goal: p99 under ${formatMicros(P99_GOAL_US)} for ClusterStore get with 100 in flight (not measured)`
+  const met = goal.p99Us < P99_GOAL_US
+  return `goal: p99 under ${formatMicros(P99_GOAL_US)} for ClusterStore get with 100 in flight: ${formatMicros(goal.p99Us)}, ${met ? 'met' : 'missed'}`
+}
+
+/** The section of RESULTS.md (and of the console output): what was measured, the table, the verdict, or why it failed. */
+export function ipcSection (outcome: { result: IpcBenchResult } | { error: string }): string {
+  const lines = [
+    '## IPC round trip (ClusterStore, `bench/ipc/round-trip.ts`)',
+    '',
+    'One worker of a two-worker `startCluster()` cluster (the other idle) calls its primary over the cluster bus ' +
+      'in batches: each batch starts `in flight` calls at once and waits for all of them. Latency = from the call to its ' +
+      'promise settling (`process.hrtime.bigint()`), in the worker. `ClusterStore get` reads a logged-in session ' +
+      '(store machinery included: the bus request, the primary\'s lookup, JSON parse of the session); ' +
+      '`bus request` sends the same request and answer through `app.fleet.bus` to a primary handler that answers ' +
+      'at once (the bus alone).',
+    ''
+  ]
+  if ('error' in outcome) return [...lines, `failed: ${outcome.error}`].join('\n')
+  const { result } = outcome
+  return [
+    ...lines,
+    `${count(result.batches)} measured batches per series, after ${count(result.warmupBatches)} warm-up batches.`,
+    '',
+    ipcTable(result.series),
+    '',
+    ipcVerdict(result.series)
+  ].join('\n')
+}
