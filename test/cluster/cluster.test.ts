@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import t, { test } from 'tap'
 import { h1Request, h2Request, type ClientResponse } from '../helpers/clients.js'
 import { freePort } from '../helpers/ports.js'
-import { msg, spawnLogged, type LogLine, type Spawned } from '../helpers/spawned.js'
+import { msg, startFixture, type FixtureProcess, type LogLine } from '../helpers/fixture-process.js'
 import { selfSignedPair, type KeyPair } from '../helpers/tls.js'
 
 const APP = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url))
@@ -14,23 +14,23 @@ t.before(async () => { tls = await selfSignedPair() })
 // real processes under load start slowly: more than tap's default two minutes for the file
 t.setTimeout(600_000)
 
-interface Cluster extends Spawned {
+interface Cluster extends FixtureProcess {
   origin: string
   port: number
   primaryPid: number
 }
 
-async function startApp (tt: Parameters<typeof spawnLogged>[0], env: Record<string, string> = {}, workers = 2): Promise<Cluster> {
+async function startApp (tt: Parameters<typeof startFixture>[0], env: Record<string, string> = {}, workers = 2): Promise<Cluster> {
   const port = await freePort()
-  const app = spawnLogged(tt, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: String(workers), READY_TIMEOUT: '45000', ...env })
+  const app = startFixture(tt, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: String(workers), READY_TIMEOUT: '45000', ...env })
   await app.waitForCount(msg('worker ready'), workers, `${workers} workers ready`, READY)
   return { ...app, origin: `https://127.0.0.1:${port}`, port, primaryPid: app.child.pid as number }
 }
 
 const json = (res: ClientResponse): Record<string, unknown> => JSON.parse(res.body)
 const cookieOf = (res: ClientResponse): string => String([res.headers['set-cookie']].flat()[0]).split(';')[0] as string
-const readyPids = (app: Spawned): number[] => app.lines.filter(msg('worker ready')).map((l) => l.workerPid as number)
-const alive = (app: Spawned): Set<number> => {
+const readyPids = (app: FixtureProcess): number[] => app.lines.filter(msg('worker ready')).map((l) => l.workerPid as number)
+const alive = (app: FixtureProcess): Set<number> => {
   const gone = new Set(app.lines.filter((l) => l.msg === 'worker died' || l.msg === 'worker stopped').map((l) => l.workerPid as number))
   return new Set(readyPids(app).filter((pid) => !gone.has(pid)))
 }
@@ -92,7 +92,7 @@ test('a session made on one worker is known to all; kill -9 and a blocked event 
   t.equal(json(h2).slept, 1500)
   t.equal(h1.status, 200)
   t.equal(json(h1).slept, 1500)
-  t.strictSame(await app.exit, { code: 0, signal: null }, 'the primary exits 0')
+  t.strictSame(await app.exit, 0, 'the primary exits 0')
   t.ok(Date.now() - stoppedAt < 10_000, 'within shutdownTimeout')
   t.strictSame(app.lines.filter(msg('worker stopped')).length, 2, 'both workers stopped')
   t.equal(app.lines.filter(msg('worker died')).length, 2, 'no worker died during the stop')
@@ -100,11 +100,11 @@ test('a session made on one worker is known to all; kill -9 and a blocked event 
 
 test('a crash loop stops the primary with one clear error line and exit code 1', async (t) => {
   const port = await freePort()
-  const app = spawnLogged(t, APP, {
-    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', FIXTURE_FAIL_BUILD: 'mixed', MAX_RESTARTS: '4', MIN_UPTIME: '60000'
+  const app = startFixture(t, APP, {
+    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', FIXTURE_FAIL_BUILD: 'mixed', MAX_RESTARTS: '4', MIN_UPTIME: '60000', READY_TIMEOUT: '60000'
   })
   const result = await app.exit
-  t.strictSame(result, { code: 1, signal: null })
+  t.strictSame(result, 1)
   const loops = app.lines.filter((l: LogLine) => l.code === 'FST_FLEET_CLUSTER_CRASH_LOOP')
   t.equal(loops.length, 1, 'one crash-loop line')
   t.match(loops[0]?.msg, /^fastify-fleet\/cluster: crash loop: 4 workers in a row exited less than 60000 ms after they started \(restart.minUptime\); stopping/)
@@ -120,16 +120,16 @@ test('a crash loop stops the primary with one clear error line and exit code 1',
 
 test('a worker not ready within readyTimeout is killed and replaced', async (t) => {
   const port = await freePort()
-  const app = spawnLogged(t, APP, {
+  const app = startFixture(t, APP, {
     TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', READY_TIMEOUT: '50', MAX_RESTARTS: '2', MIN_UPTIME: '1'
   })
   await app.waitFor(msg('worker not ready in time, killing it'), 'the ready timeout')
-  t.strictSame(await app.exit, { code: 1, signal: null }, 'never ready: a crash loop ends it')
+  t.strictSame(await app.exit, 1, 'never ready: a crash loop ends it')
   t.ok(app.lines.some((l) => l.msg === 'worker died' && l.signal === 'SIGKILL'))
 })
 
 test('workers: 1 runs in this process; SIGTERM drains and exits 0', async (t) => {
-  const app = spawnLogged(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1' })
+  const app = startFixture(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1' })
   const listening = await app.waitFor(msg('listening in a single process'), 'the single process', READY)
   const port = (listening.address as { port: number }).port
   const res = json(await h2Request(`https://127.0.0.1:${port}`, '/health'))
@@ -141,7 +141,7 @@ test('workers: 1 runs in this process; SIGTERM drains and exits 0', async (t) =>
   await app.waitFor(msg('SIGHUP ignored: a rolling restart needs at least 2 workers'), 'the SIGHUP warning')
   app.child.kill('SIGTERM')
   t.equal((await slow).status, 200)
-  t.strictSame(await app.exit, { code: 0, signal: null })
+  t.strictSame(await app.exit, 0)
 })
 
 test('SIGTERM: a worker that never finishes closing is killed one second after shutdownTimeout; SIGHUP while stopping is ignored; exit code 1', async (t) => {
@@ -153,17 +153,17 @@ test('SIGTERM: a worker that never finishes closing is killed one second after s
   await app.waitFor(msg('SIGHUP ignored: the cluster is stopping'), 'the ignored SIGHUP')
   const killed = await app.waitForCount(msg('worker did not stop in time, killing it'), 2, 'the kills')
   t.equal(killed.length, 2)
-  t.strictSame(await app.exit, { code: 1, signal: null })
+  t.strictSame(await app.exit, 1)
   const elapsed = Date.now() - stoppedAt
   t.ok(elapsed >= 2500 && elapsed < 10_000, `killed at shutdownTimeout + 1 s (${elapsed} ms)`)
   t.notOk(app.lines.some(msg('rolling restart')), 'no restart while stopping')
 })
 
 test('workers: 1 whose app fails to close exits 1', async (t) => {
-  const app = spawnLogged(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1', FIXTURE_CLOSE: 'fail' })
+  const app = startFixture(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1', FIXTURE_CLOSE: 'fail' })
   await app.waitFor(msg('listening in a single process'), 'the single process', READY)
   app.child.kill('SIGINT')
-  t.strictSame(await app.exit, { code: 1, signal: null })
+  t.strictSame(await app.exit, 1)
 })
 
 test('a rolling restart whose replacements fail keeps the old workers serving', async (t) => {
@@ -186,5 +186,5 @@ test('a rolling restart whose replacements fail keeps the old workers serving', 
   const res = JSON.parse((await h2Request(app.origin, '/health')).body)
   t.ok(before.has(res.pid))
   app.child.kill('SIGTERM')
-  t.strictSame(await app.exit, { code: 0, signal: null })
+  t.strictSame(await app.exit, 0)
 })

@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { test } from 'tap'
 import { h1Request, h2Request, httpRequestPlain } from '../helpers/clients.js'
+import { msg, startFixture, type FixtureProcess } from '../helpers/fixture-process.js'
 import { freePort } from '../helpers/ports.js'
 
 const MAIN = fileURLToPath(new URL('../../examples/fleet-app/main.ts', import.meta.url))
@@ -16,52 +15,12 @@ let cacheHome: string
 t.before(async () => { cacheHome = await mkdtemp(join(tmpdir(), 'fleet-main-')) })
 t.teardown(() => rm(cacheHome, { recursive: true, force: true }))
 
-interface Running {
-  child: ChildProcess
-  lines: Array<Record<string, unknown>>
-  /** Resolves with the first log line (from now on or already seen) that matches. */
-  waitFor: (match: (line: Record<string, unknown>) => boolean, what: string, timeout?: number) => Promise<Record<string, unknown>>
-  exit: Promise<number | null>
-}
+type Running = FixtureProcess
 
 /** Runs the demo's entry point the way `npm start` does, with this test's TypeScript loader. */
-function startDemo (tt: { teardown: (fn: () => unknown) => void }, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [...process.execArgv, MAIN], {
-    env: { ...process.env, XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', READY_TIMEOUT: '60000', ...env },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const lines: Array<Record<string, unknown>> = []
-  const waiters = new Set<() => void>()
-  let buffer = ''
-  child.stdout?.setEncoding('utf8')
-  child.stdout?.on('data', (chunk: string) => {
-    buffer += chunk
-    const parts = buffer.split('\n')
-    buffer = parts.pop() as string
-    for (const part of parts) {
-      try { lines.push(JSON.parse(part)) } catch { lines.push({ text: part }) }
-    }
-    for (const w of waiters) w()
-  })
-  const exit = once(child, 'exit').then(([code]) => code as number | null)
-  tt.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exit
-  })
-  const waitFor: Running['waitFor'] = async (match, what, timeout = 30_000) => await new Promise((resolve, reject) => {
-    const check = (): void => {
-      const found = lines.find(match)
-      if (found !== undefined) { done(); resolve(found) }
-    }
-    const timer = setTimeout(() => { done(); reject(new Error(`timed out waiting for ${what}; log: ${JSON.stringify(lines)}`)) }, timeout)
-    const done = (): void => { clearTimeout(timer); waiters.delete(check) }
-    waiters.add(check)
-    check()
-  })
-  return { child, lines, waitFor, exit }
+function startDemo (tt: { teardown: (fn: () => unknown) => unknown }, env: Record<string, string>): Running {
+  return startFixture(tt, MAIN, { XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', READY_TIMEOUT: '60000', ...env })
 }
-
-const msg = (text: string) => (line: Record<string, unknown>) => line.msg === text
 
 test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead worker is replaced, SIGTERM stops all', async (t) => {
   const port = await freePort()
