@@ -5,7 +5,7 @@
 // (a `store.get` alone) and the write route (the session changes on every request).
 // Each scenario starts its own throwaway redis-server (free loopback port, no persistence), so that
 // the commands counted in its `INFO commandstats` around each measured load are those of the server
-// under load alone; the notes give them per request, `MULTI` and `EXEC` included.
+// under load alone; the notes give them per request (Redis counts a script's own commands too).
 import { redisCommandsMetric, startRedisServer } from '../lib/redis-server.js'
 import { cookieHeader, sendRequest } from '../lib/request.js'
 import { defineScenarios, type AnchorEntry, type Scenario, type ServerEntry } from '../lib/scenario.js'
@@ -42,7 +42,7 @@ const prepare: Scenario['prepare'] = async (target) => {
   return { headers: { cookie: cookieHeader(res.headers) } }
 }
 
-const common = { protocol: 'h1', setup, prepare, notes: 'MULTI and EXEC count as Redis commands' } as const
+const common = { protocol: 'h1', setup, prepare, notes: 'Redis counts the commands a script runs as well as the script (EVALSHA); round trips: fleet 1 per read, 1 per write' } as const
 
 export default defineScenarios([
   { ...common, name: 'session read (GET /me, rolling), RedisStore on ioredis, HTTP/1.1 TLS', request: { path: '/me' }, ...servers() },
