@@ -85,7 +85,12 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
   function fork (slot: number, candidate = false): Tracked {
     const worker = cluster.fork({ ...opts.env, FLEET_CLUSTER_WORKER: '1', FLEET_WORKER_SLOT: String(slot) })
     let markReady!: (ok: boolean) => void
-    const ready = new Promise<boolean>((resolve) => { markReady = resolve })
+    const ready = new Promise<boolean>((resolve) => {
+      markReady = (ok) => {
+        clearTimeout(readyTimer)
+        resolve(ok)
+      }
+    })
     const t: Tracked = {
       id: worker.id,
       pid: worker.process.pid,
@@ -104,14 +109,13 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     bus.attach(worker)
     logger.info({ worker: t.id, workerPid: t.pid, slot }, 'worker forked')
     events.emit('fork', info(t))
+    // cleared once it is ready, exits or is asked to go
     const readyTimer = setTimeout(() => {
-      if (t.state !== 'starting') return
       logger.warn({ worker: t.id, err: new FST_FLEET_CLUSTER_READY_TIMEOUT(t.id, opts.readyTimeout).message }, 'worker not ready in time, killing it')
       t.markReady(false)
       worker.process.kill('SIGKILL')
     }, opts.readyTimeout)
     worker.once('exit', (code, signal) => {
-      clearTimeout(readyTimer)
       t.markReady(false)
       tracked.delete(worker.id)
       const uptime = Date.now() - t.startedAt
@@ -161,6 +165,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
   /** Asks a worker to drain and exit; kills it if it is still there past the deadline. */
   async function retire (t: Tracked): Promise<boolean> {
     const starting = t.state === 'starting'
+    t.markReady(false)
     t.retiring = true
     t.state = 'draining'
     if (starting) {
@@ -168,8 +173,8 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
       t.worker.process.kill('SIGTERM')
     } else {
       bus.request(t.id, TOPICS.drain, null, { timeout: opts.shutdownTimeout }).catch(() => {
-        // it cannot hear (busy or gone): a signal does the same
-        if (t.worker.isConnected()) t.worker.process.kill('SIGTERM')
+        // it cannot hear (busy or gone): a signal does the same (a no-op on a process already gone)
+        t.worker.process.kill('SIGTERM')
       })
     }
     let killed = false

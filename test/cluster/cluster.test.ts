@@ -188,3 +188,19 @@ test('a rolling restart whose replacements fail keeps the old workers serving', 
   app.child.kill('SIGTERM')
   t.strictSame(await app.exit, 0)
 })
+
+test('SIGTERM during a rolling restart stops the replacement and the workers; a blocked worker is killed at the deadline', async (t) => {
+  const app = await startApp(t, { SHUTDOWN_TIMEOUT: '1500' })
+  // one worker's event loop is blocked: it will not hear the drain
+  const blocked = JSON.parse((await h1Request(app.origin, '/block', { method: 'POST' })).body).pid as number
+  app.child.kill('SIGHUP')
+  await app.waitFor((l) => l.msg === 'worker forked' && (l.worker as number) > 2, 'the first replacement')
+  app.child.kill('SIGTERM')
+  const done = await app.waitFor(msg('rolling restart done'), 'the end of the restart')
+  t.equal(done.replaced, 0)
+  t.equal(done.failed, 1, 'the replacement was stopped before it was ready')
+  t.equal(app.lines.filter(msg('replacement not ready, keeping the old worker')).length, 1, 'the restart went no further')
+  const killed = await app.waitFor(msg('worker did not stop in time, killing it'), 'the kill')
+  t.equal(killed.workerPid, blocked)
+  t.equal(await app.exit, 1, 'a worker had to be killed')
+})
