@@ -204,3 +204,32 @@ test('SIGTERM during a rolling restart stops the replacement and the workers; a 
   t.equal(killed.workerPid, blocked)
   t.equal(await app.exit, 1, 'a worker had to be killed')
 })
+
+test('the handle: workers, reload() passing over a worker that died meanwhile, stop(), reload() while stopping', async (t) => {
+  const app = await startApp(t, { FIXTURE_API: '1' })
+  const states = await app.waitFor(msg('fixture: workers'), 'the workers')
+  t.strictSame(states.states, ['ready', 'ready'])
+  const old = app.lines.filter(msg('worker ready')).map((l) => ({ pid: l.workerPid as number, slot: l.slot as number }))
+  // while slot 0's replacement starts, the worker of slot 1 dies: the restart passes over it
+  await app.waitFor((l) => l.msg === 'worker forked' && l.slot === 0 && (l.worker as number) > 2, 'the first replacement')
+  process.kill((old.find((w) => w.slot === 1) as { pid: number }).pid, 'SIGKILL')
+  const reloaded = await app.waitFor(msg('fixture: reloaded'), 'the restart', READY)
+  t.equal(reloaded.replaced, 1, 'slot 0 replaced; slot 1 was replaced by its respawn')
+  t.equal(reloaded.failed, 0)
+  const refused = await app.waitFor(msg('fixture: reload while stopping'), 'the refused reload')
+  t.equal(refused.code, 'FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE')
+  t.equal((await app.waitFor(msg('fixture: stopped'), 'the stop')).code, 0)
+  t.equal(await app.exit, 0)
+})
+
+test('a stop while a replacement waits for its backoff forks nothing more', async (t) => {
+  const app = await startApp(t, { INITIAL_DELAY: '5000' })
+  const victim = app.lines.filter(msg('worker ready')).map((l) => l.workerPid as number)[0] as number
+  process.kill(victim, 'SIGKILL')
+  const waiting = await app.waitFor(msg('replacing worker'), 'the backoff')
+  t.equal(waiting.delay, 5000)
+  const forks = app.lines.filter(msg('worker forked')).length
+  app.child.kill('SIGTERM')
+  t.equal(await app.exit, 0)
+  t.equal(app.lines.filter(msg('worker forked')).length, forks, 'no fork after the stop')
+})
