@@ -4,21 +4,15 @@
 // MemoryStore scenario over the HTTP/1.1 TLS fallback (autocannon): `GET /me` with `rolling` (a
 // `get`, then a `set` that write elision turns into at most an expiry refresh) and `GET /visit`
 // (a `get` and a `set` of the changed session). Each server logs in once; the loads reuse the cookie.
-import { cookieHeader, sendRequest } from '../lib/request.js'
-import { defineScenarios, type AnchorEntry, type Scenario, type ServerEntry } from '../lib/scenario.js'
+import { loginOnce } from '../lib/session-login.js'
+import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'
 
 const module = new URL('../servers/session-cluster.js', import.meta.url)
 const fleet: ServerEntry = { module, env: { SESSION_STORE: 'cluster' } }
 const anchors: [AnchorEntry, ...AnchorEntry[]] = [{ label: 'MemoryStore in one process', module, env: { SESSION_STORE: 'memory' } }]
 const notes = 'app in one worker (a second one idle) vs one process; goal ≥ 0.8×'
 
-const prepare: Scenario['prepare'] = async (target) => {
-  const res = await sendRequest(target, {
-    method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: '{"user":"bench"}'
-  })
-  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${res.body}`)
-  return { headers: { cookie: cookieHeader(res.headers) } }
-}
+const prepare = loginOnce
 
 export default defineScenarios([
   { name: 'session read (GET /me, rolling), ClusterStore in a worker, HTTP/1.1 TLS', protocol: 'h1', request: { path: '/me' }, prepare, fleet, anchors, notes },

@@ -5,8 +5,8 @@
 // then reuses the signed cookie value instead of signing it again, an advantage no store that keeps
 // copies can have) and against the smallest copying store (a Map of JSON strings), the floor for
 // stores that copy. Each server logs in once; the loads reuse the cookie.
-import { cookieHeader, sendRequest } from '../lib/request.js'
-import { defineScenarios, type AnchorEntry, type Scenario, type ServerEntry } from '../lib/scenario.js'
+import { loginOnce } from '../lib/session-login.js'
+import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'
 
 const fleet: ServerEntry = { module: new URL('../servers/session-fleet-memory.js', import.meta.url) }
 const anchors: [AnchorEntry, ...AnchorEntry[]] = [
@@ -14,13 +14,7 @@ const anchors: [AnchorEntry, ...AnchorEntry[]] = [
   { label: 'a Map of JSON strings', module: new URL('../servers/session-anchor-json-map.js', import.meta.url) }
 ]
 
-const prepare: Scenario['prepare'] = async (target) => {
-  const res = await sendRequest(target, {
-    method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: '{"user":"bench"}'
-  })
-  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${res.body}`)
-  return { headers: { cookie: cookieHeader(res.headers) } }
-}
+const prepare = loginOnce
 
 export default defineScenarios([
   { name: 'session read (GET /me, rolling), MemoryStore, HTTP/1.1 TLS', protocol: 'h1', request: { path: '/me' }, prepare, fleet, anchors },

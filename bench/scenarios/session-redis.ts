@@ -7,7 +7,7 @@
 // the commands counted in its `INFO commandstats` around each measured load are those of the server
 // under load alone; the notes give them per request (Redis counts a script's own commands too).
 import { redisCommandsMetric, startRedisServer } from '../lib/redis-server.js'
-import { cookieHeader, sendRequest } from '../lib/request.js'
+import { loginOnce } from '../lib/session-login.js'
 import { defineScenarios, type AnchorEntry, type Scenario, type ServerEntry } from '../lib/scenario.js'
 
 const fleetModule = new URL('../servers/session-fleet-redis.js', import.meta.url)
@@ -34,13 +34,7 @@ const setup: Scenario['setup'] = async () => {
   }
 }
 
-const prepare: Scenario['prepare'] = async (target) => {
-  const res = await sendRequest(target, {
-    method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: '{"user":"bench"}'
-  })
-  if (res.status !== 200) throw new Error(`login answered ${res.status}: ${res.body}`)
-  return { headers: { cookie: cookieHeader(res.headers) } }
-}
+const prepare = loginOnce
 
 const common = { protocol: 'h1', setup, prepare, notes: 'Redis counts the commands a script runs as well as the script (EVALSHA); round trips: fleet 1 per read, 1 per write' } as const
 
