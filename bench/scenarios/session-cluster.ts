@@ -1,6 +1,7 @@
 // ClusterStore through @fastify/session: the session app in one worker of a `startCluster()`
 // cluster, its sessions in the primary (each store call an IPC round trip), against the same app
-// on fastify-fleet's MemoryStore in one process (servers/session-cluster.ts). Same routes as the
+// in the same cluster on fastify-fleet's MemoryStore, its sessions in the worker
+// (servers/session-cluster.ts). Same routes as the
 // MemoryStore scenario over the HTTP/1.1 TLS fallback (autocannon): `GET /me` with `rolling` (a
 // `get`, then a `set` that write elision turns into at most an expiry refresh) and `GET /visit`
 // (a `get` and a `set` of the changed session). Each server logs in once; the loads reuse the cookie.
@@ -9,8 +10,8 @@ import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scen
 
 const module = new URL('../servers/session-cluster.js', import.meta.url)
 const fleet: ServerEntry = { module, env: { SESSION_STORE: 'cluster' } }
-const anchors: [AnchorEntry, ...AnchorEntry[]] = [{ label: 'MemoryStore in one process', module, env: { SESSION_STORE: 'memory' } }]
-const notes = 'app in one worker (a second one idle) vs one process; goal ≥ 0.8×'
+const anchors: [AnchorEntry, ...AnchorEntry[]] = [{ label: 'MemoryStore in the worker', module, env: { SESSION_STORE: 'memory' } }]
+const notes = 'both: the app in one worker of a two-worker cluster (the second idle); goal ≥ 0.8×'
 
 const prepare = loginOnce
 

@@ -24,7 +24,7 @@ function workerBus (): FleetBus {
   process.on('disconnect', () => link.close('the primary is gone (IPC channel closed)'))
   return {
     role: 'worker',
-    request: async (topic, data, options) => await link.request(topic, data, options),
+    request: (topic, data, options) => link.request(topic, data, options),
     broadcast: (topic, data) => link.cast(topic, data),
     handle: (topic, handler) => subs.handle(topic, handler),
     on: (topic, listener) => subs.on(topic, listener)
@@ -43,7 +43,8 @@ export function standaloneBus (): FleetBus {
         timer = setTimeout(() => reject(new FST_FLEET_CLUSTER_BUS_TIMEOUT(topic, timeout)), timeout)
       })
       try {
-        return await Promise.race([subs.answer(topic, data, PRIMARY, 'process'), expired]) as R
+        const answered = new Promise((resolve) => { resolve(subs.answer(topic, data, PRIMARY, 'process')) })
+        return await Promise.race([answered, expired]) as R
       } finally {
         clearTimeout(timer)
       }

@@ -43,6 +43,13 @@ export abstract class BaseStore implements SessionStore {
     this.options = normalizeStoreOptions(options, ownKeys)
   }
 
+  /**
+   * For a backend whose calls give up by themselves after `options.timeout`: which of the errors
+   * its hooks reject with says so (the caller then gets `FST_FLEET_SESSION_TIMEOUT`). With it, the
+   * base sets no timer of its own around each call; `null` (the default): the base bounds them.
+   */
+  protected get ownTimeout (): ((err: unknown) => boolean) | null { return null }
+
   /** The stored entry of `sid`, or `undefined`. */
   protected abstract read (sid: string): MaybePromise<StoredEntry | undefined | null>
   /** Stores `text` under `sid` until `expiresAt` (always in the future), replacing any entry. */
@@ -239,10 +246,11 @@ export abstract class BaseStore implements SessionStore {
     }
     if (!isThenable(result)) return result
     const { timeout } = this.options
+    const own = this.ownTimeout
     try {
-      return await withTimeout(result, timeout, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout))
+      return own === null ? await withTimeout(result, timeout, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout)) : await result
     } catch (err) {
-      throw wrap(err)
+      throw own?.(err) === true ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : wrap(err)
     }
   }
 }

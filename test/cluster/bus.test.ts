@@ -126,6 +126,53 @@ test('no answer within the timeout: FST_FLEET_CLUSTER_BUS_TIMEOUT; a late answer
   t.strictSame(worker.errors, [])
 })
 
+test('many calls: answers in any order reach their callers; each call fails at its own deadline, the earliest first', async (t) => {
+  const { primary, worker } = linked()
+  const held = new Map<number, (value: number) => void>()
+  primary.subs.handle('held', async (n: number) => await new Promise<number>((resolve) => { held.set(n, resolve) }))
+  primary.subs.handle('echo', (n: number) => n)
+  const order: string[] = []
+  const track = (label: string, promise: Promise<unknown>): Promise<Record<string, unknown>> => outcome(promise).then((o) => {
+    order.push(label)
+    return o
+  })
+  const started = performance.now()
+  // deadlines out of order: a long one first, then shorter ones (each moves the one timer earlier)
+  const long = track('long', worker.link.request('held', 0, { timeout: 60_000 }))
+  const calls = Array.from({ length: 40 }, (_, n) => track(`held ${n + 1}`, worker.link.request('held', n + 1, { timeout: 60_000 })))
+  const late = track('80 ms', worker.link.request('held', 100, { timeout: 80 }))
+  const early = track('40 ms', worker.link.request('held', 101, { timeout: 40 }))
+  const echoed = await Promise.all(Array.from({ length: 10 }, async (_, n) => await worker.link.request('echo', n)))
+  t.strictSame(echoed, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'calls made later are answered while earlier ones wait')
+  t.equal(worker.link.pending, 43)
+  // answer the held calls from the last to the first but one, then the first
+  for (let n = 40; n >= 2; n--) held.get(n)?.(n * 10)
+  const answered = await Promise.all(calls.slice(1))
+  t.strictSame(answered.map((o) => o.value), Array.from({ length: 39 }, (_, i) => (i + 2) * 10), 'each answer reaches its caller')
+  held.get(1)?.(10)
+  t.strictSame(await calls[0], { value: 10 })
+  t.strictSame(await early, {
+    error: 'FastifyError', code: 'FST_FLEET_CLUSTER_BUS_TIMEOUT', message: 'fastify-fleet/cluster: bus request "held" got no answer within 40 ms'
+  })
+  t.ok(performance.now() - started >= 39, 'not before its deadline')
+  t.strictSame(await late, {
+    error: 'FastifyError', code: 'FST_FLEET_CLUSTER_BUS_TIMEOUT', message: 'fastify-fleet/cluster: bus request "held" got no answer within 80 ms'
+  })
+  t.ok(performance.now() - started >= 79)
+  t.ok(order.indexOf('40 ms') < order.indexOf('80 ms'), 'the earlier deadline fails first')
+  t.equal(worker.link.pending, 1, 'the long call still waits')
+  held.get(0)?.(-1)
+  t.strictSame(await long, { value: -1 })
+  t.equal(worker.link.pending, 0)
+  // the late answers to the timed-out calls find nobody waiting, and take nobody else's place
+  held.get(100)?.(100)
+  held.get(101)?.(101)
+  await turn()
+  await turn()
+  t.equal(await worker.link.request('echo', 7), 7, 'ids keep counting: a new call gets its own answer')
+  t.strictSame(worker.errors, [])
+})
+
 test('close(): pending requests and later ones fail with FST_FLEET_CLUSTER_BUS_CLOSED, nothing more leaves', async (t) => {
   const { primary, worker } = linked()
   primary.subs.handle('hang', async () => await new Promise(() => {}))
@@ -251,14 +298,14 @@ test('Subscriptions: one handler per topic, unsubscribe functions, listeners tha
   const first = (): string => 'first'
   const off = subs.handle('topic', first)
   t.throws(() => subs.handle('topic', () => 'second'), new TypeError('fastify-fleet/cluster: bus topic "topic" already has a handler'))
-  t.equal(await subs.answer('topic', null, PRIMARY, 'process'), 'first')
+  t.equal(subs.answer('topic', null, PRIMARY, 'process'), 'first', 'a handler\'s value comes back as it is')
   off()
   t.equal(subs.handlers.has('topic'), false)
   const offSecond = subs.handle('topic', () => 'second')
   off() // a stale unsubscribe leaves the new handler alone
-  t.equal(await subs.answer('topic', null, PRIMARY, 'process'), 'second')
+  t.equal(subs.answer('topic', null, PRIMARY, 'process'), 'second')
   offSecond()
-  await t.rejects(subs.answer('topic', null, PRIMARY, 'process'), { code: 'FST_FLEET_CLUSTER_BUS_NO_HANDLER' })
+  t.throws(() => subs.answer('topic', null, PRIMARY, 'process'), { code: 'FST_FLEET_CLUSTER_BUS_NO_HANDLER' })
 
   const heard: string[] = []
   const errors: unknown[] = []

@@ -26,11 +26,10 @@ export const CLUSTER_DEFAULTS = {
   timeout: 1000
 } as const satisfies Pick<Required<ClusterStoreOptions>, 'name' | 'timeout'>
 
-/** A request as the store phrases it (the store name and limits are added to each). */
-type Ask = SessionRequest extends infer R ? R extends SessionRequest ? Omit<R, 'store' | 'limits'> : never : never
+/** A request as the store phrases it (the store name is added to each). */
+type Ask = SessionRequest extends infer R ? R extends SessionRequest ? Omit<R, 'store'> : never : never
 
-/** The longest delay `setTimeout` takes. */
-const MAX_DELAY = 2 ** 31 - 1
+const isBusTimeout = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'FST_FLEET_CLUSTER_BUS_TIMEOUT'
 
 /** Set by `startCluster()` in the environment of the workers it forks. */
 export const CLUSTER_WORKER_ENV = 'FLEET_CLUSTER_WORKER'
@@ -57,6 +56,7 @@ export class ClusterStore extends BaseStore {
   readonly #limits: MemoryLimits
   readonly #local: MemoryEntries | null
   readonly #bus: FleetBus | null
+  readonly #busOptions: { timeout: number }
 
   constructor (options: ClusterStoreOptions = {}) {
     const opts = options as Record<string, unknown>
@@ -70,6 +70,7 @@ export class ClusterStore extends BaseStore {
     if (why !== null) throw new FST_FLEET_SESSION_CLUSTER_UNSUPPORTED(why)
     this.#local = cluster.isWorker ? null : new MemoryEntries(this.#limits)
     this.#bus = cluster.isWorker ? processBus() : null
+    this.#busOptions = { timeout: this.options.timeout }
   }
 
   /** `primary` when the sessions live in the cluster's primary, `local` when in this process. */
@@ -77,11 +78,14 @@ export class ClusterStore extends BaseStore {
     return this.#local === null ? 'primary' : 'local'
   }
 
-  async #ask<T extends SessionAnswer>(request: Ask): Promise<T> {
-    const full = { ...request, store: this.#name, limits: this.#limits } as SessionRequest
-    // the store's own timeout answers the caller first; the bus's, a little later, forgets the call
-    // (within what setTimeout takes: a longer delay would fire at once)
-    return await (this.#bus as FleetBus).request<T>(SESSION_TOPIC, full, { timeout: Math.min(this.options.timeout + 1000, MAX_DELAY) })
+  /** The bus gives up after the store's timeout: no second timer per call. */
+  protected override get ownTimeout (): (err: unknown) => boolean {
+    return isBusTimeout
+  }
+
+  #ask<T extends SessionAnswer>(request: Ask): Promise<T> {
+    (request as SessionRequest).store = this.#name
+    return (this.#bus as FleetBus).request<T>(SESSION_TOPIC, request, this.#busOptions)
   }
 
   protected read (sid: string): MemoryEntry | undefined | null | Promise<MemoryEntry | null> {
@@ -89,8 +93,9 @@ export class ClusterStore extends BaseStore {
   }
 
   protected async write (sid: string, text: string, expiresAt: number): Promise<void> {
+    // the limits travel with writes only: the first write of a store makes its set in the primary
     const stored = this.#local === null
-      ? await this.#ask<boolean>({ op: 'write', sid, text, expiresAt })
+      ? await this.#ask<boolean>({ op: 'write', sid, text, expiresAt, limits: this.#limits })
       : this.#local.write(sid, text, expiresAt)
     if (!stored) throw new FST_FLEET_SESSION_TOO_LARGE(sid.length + text.length, this.#limits.maxBytes)
   }
