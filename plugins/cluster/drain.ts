@@ -56,8 +56,12 @@ export class ConnectionTracker {
   readonly #sessionPeers = new Set<string>()
   /** HTTP/1.1 connections (those that carry a session are followed through it). */
   readonly #sockets = new Set<Socket>()
-  /** HTTP/1.1 responses not yet finished, per connection. */
-  readonly #responses = new Map<Socket, Set<AnyResponse>>()
+  /**
+   * HTTP/1.1 responses not yet finished, per connection (an array: one response at a time, more
+   * only with pipelining; a `Set` per connection, filled and emptied by each request, makes V8
+   * rehash it every few requests, and a churned table's dead successors outlive scavenges).
+   */
+  readonly #responses = new Map<Socket, AnyResponse[]>()
   /** Two-step GOAWAYs under way. */
   readonly #notices = new Set<Promise<void>>()
   #draining: Promise<DrainReport> | null = null
@@ -242,11 +246,11 @@ export class ConnectionTracker {
     if (req.httpVersionMajor !== 1) return
     const socket = req.socket as Socket
     let responses = this.#responses.get(socket)
-    if (responses === undefined) this.#responses.set(socket, responses = new Set())
-    responses.add(res)
+    if (responses === undefined) this.#responses.set(socket, responses = [])
+    responses.push(res)
     if (this.#draining !== null) res.setHeader('connection', 'close')
     res.once('close', () => {
-      responses.delete(res)
+      responses.splice(responses.indexOf(res), 1)
       if (this.#draining !== null) this.#closeWhenIdle(socket)
     })
   }
@@ -261,7 +265,7 @@ export class ConnectionTracker {
   }
 
   #closeIfIdle (socket: Socket): void {
-    if (socket.destroyed || socket.writableEnded || (this.#responses.get(socket)?.size ?? 0) > 0) return
+    if (socket.destroyed || socket.writableEnded || (this.#responses.get(socket)?.length ?? 0) > 0) return
     // end, not destroy: what the last response wrote still reaches the client
     socket.end()
   }

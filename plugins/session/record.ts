@@ -122,6 +122,24 @@ export function withStoredExpiry (record: Record<string, unknown>, stored: Store
 }
 
 /**
+ * For the default JSON serializer: the JSON of a rolling record (a snapshot: its cookie a plain
+ * copy) as `text`, what to store, and as `candidate`, the same with the cookie's `expires` and
+ * `originalExpires` set to `stored`, to compare with what was read. The session's own fields are
+ * serialized once for both (only the small cookie twice), where `withStoredExpiry` and a second
+ * `stringify` would serialize all of it twice. The cookie comes first in both, as in `snapshot`'s
+ * key order (integer-like keys aside, which JSON.stringify would put first: a text that differs only
+ * in that order reads back the same, and at worst costs one write that elision could have saved).
+ */
+export function jsonWithStoredExpiry (record: Record<string, unknown>, stored: StoredExpiry): { text: string, candidate: string } {
+  const { cookie, ...fields } = record
+  const rest = JSON.stringify(fields)
+  const tail = rest === '{}' ? '}' : `,${rest.slice(1)}`
+  const real = JSON.stringify(cookie)
+  const compared = withStoredExpiry(record, stored, (r) => JSON.stringify(r.cookie))
+  return { text: `{"cookie":${real}${tail}`, candidate: `{"cookie":${compared}${tail}` }
+}
+
+/**
  * After a touch that did not rewrite the text, the backend's expiry is later than the `expires`
  * in the stored cookie: the returned cookie says the backend's, so `@fastify/session` (which
  * checks `cookie.expires`) does not take a live session for an expired one.

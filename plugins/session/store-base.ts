@@ -5,9 +5,9 @@ import {
   FST_FLEET_SESSION_INVALID_SESSION, FST_FLEET_SESSION_TIMEOUT, FST_FLEET_SESSION_UNSERIALIZABLE
 } from './errors.js'
 import { report, sessionRef } from './log.js'
-import { normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
+import { JSON_SERIALIZER, normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
 import {
-  applyExpiry, expiryOf, isRolling, recordProblem, snapshot, storedExpiry, timeOf, withStoredExpiry,
+  applyExpiry, expiryOf, isRolling, jsonWithStoredExpiry, recordProblem, snapshot, storedExpiry, timeOf, withStoredExpiry,
   type SessionInput, type SessionRecord
 } from './record.js'
 import { canSkipRefresh, matches, ReadMemo } from './write-elision.js'
@@ -164,7 +164,16 @@ export abstract class BaseStore implements SessionStore {
     const mark = this.#memo.recall(sid)
     if (mark !== undefined) {
       const rolling = isRolling(record)
-      const candidate = rolling ? withStoredExpiry(record, mark, (r) => this.#stringify(r)) : this.#stringify(record)
+      let candidate: string
+      if (rolling && this.options.serializer === JSON_SERIALIZER) {
+        // one serialization of the session's fields gives both the text and the one to compare
+        const both = this.#serialize(() => jsonWithStoredExpiry(record, mark))
+        candidate = both.candidate
+        text = both.text
+      } else {
+        candidate = rolling ? withStoredExpiry(record, mark, (r) => this.#stringify(r)) : this.#stringify(record)
+        if (!rolling) text = candidate
+      }
       if (matches(mark, candidate)) {
         // unchanged since read: at most the expiry moves
         if (this.options.disableTouch) return
@@ -175,7 +184,6 @@ export abstract class BaseStore implements SessionStore {
         }
         // gone since it was read: write it again
       }
-      if (!rolling) text = candidate
     }
     text ??= this.#stringify(record)
     // what was read is no longer what the backend holds (changing the mark in place costs less
@@ -202,14 +210,18 @@ export abstract class BaseStore implements SessionStore {
   }
 
   #stringify (record: Record<string, unknown>): string {
-    let text: unknown
+    const text: unknown = this.#serialize(() => this.options.serializer.stringify(record))
+    if (typeof text !== 'string') throw new FST_FLEET_SESSION_UNSERIALIZABLE(`the serializer returned ${typeof text}, expected a string`)
+    return text
+  }
+
+  /** Runs a serialization: what it throws (a BigInt, a cycle...) comes out as `FST_FLEET_SESSION_UNSERIALIZABLE`. */
+  #serialize<T> (run: () => T): T {
     try {
-      text = this.options.serializer.stringify(record)
+      return run()
     } catch (err) {
       throw new FST_FLEET_SESSION_UNSERIALIZABLE((err as Error).message, { cause: err })
     }
-    if (typeof text !== 'string') throw new FST_FLEET_SESSION_UNSERIALIZABLE(`the serializer returned ${typeof text}, expected a string`)
-    return text
   }
 
   /** Removes an expired entry the backend still held, without making the caller wait. */

@@ -85,6 +85,43 @@ test('what is written', async (t) => {
   t.strictSame(store.takeCalls(), ['read', 'remove', 'write'], 'destroyed by this process: written again')
 })
 
+test('a changed rolling session (default JSON): what is written is the JSON of the session, read back as it was', async (t) => {
+  const { store, now } = setup()
+  const write = async (session: Record<string, unknown>): Promise<string | undefined> => {
+    await store.set('a', { cookie: cookie(now()), ...session })
+    const got = await store.get('a')
+    const next = { ...rolled(got, now()), ...session, changed: true }
+    store.takeCalls()
+    await store.set('a', next)
+    t.strictSame(store.takeCalls(), ['write'])
+    const { originalExpires, ...stored } = next.cookie as Record<string, unknown>
+    return JSON.stringify({ cookie: { ...stored, originalExpires }, ...session, changed: true })
+  }
+  const fields = { user: 'ada', nested: { list: [1, 'two', null], quote: 'say "hi"\n' }, gone: undefined }
+  t.equal(store.entries.get('a')?.text, undefined)
+  t.equal(await write(fields), store.entries.get('a')?.text, 'fields after the cookie, as JSON.stringify writes them')
+  const got = await store.get('a')
+  t.strictSame(got, JSON.parse(store.entries.get('a')?.text as string), 'it reads back as written')
+  t.equal(await write({}), store.entries.get('a')?.text, 'a session with no field but its cookie and the change')
+
+  // an integer-like key: JSON.stringify puts it before the cookie, the store after; same data
+  await store.set('b', { cookie: cookie(now()), 7: 'seven', user: 'ada' })
+  t.match(store.entries.get('b')?.text, /^\{"7":"seven","cookie":/, 'a first write is JSON.stringify\'s')
+  let read = await store.get('b')
+  store.takeCalls()
+  await store.set('b', { ...rolled(read, now()), 7: 'seven', user: 'ada' })
+  t.strictSame(store.takeCalls(), ['write'], 'unchanged, but ordered differently: written once')
+  t.match(store.entries.get('b')?.text, /^\{"cookie":.*,"7":"seven","user":"ada"\}$/)
+  read = await store.get('b')
+  t.equal(read?.[7], 'seven')
+  await store.set('b', { ...rolled(read, now()), 7: 'seven', user: 'ada' })
+  t.strictSame(store.takeCalls(), ['read'], 'then elided as usual')
+
+  read = await store.get('a')
+  await t.rejects(store.set('a', { ...rolled(read, now()), big: 1n }), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'a value JSON cannot hold, after a read')
+  t.strictSame(await store.get('a'), read, 'nothing written')
+})
+
 test('absolute expiry and browser-session cookies', async (t) => {
   const { store, advance, now } = setup()
   const fixed = { expires: new Date(now() + HOUR), originalMaxAge: null, path: '/' }
