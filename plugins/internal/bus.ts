@@ -2,6 +2,7 @@ import {
   FST_FLEET_CLUSTER_BUS_CLOSED, FST_FLEET_CLUSTER_BUS_NO_HANDLER, FST_FLEET_CLUSTER_BUS_REMOTE, FST_FLEET_CLUSTER_BUS_TIMEOUT,
   FST_FLEET_CLUSTER_BUS_UNSENDABLE
 } from './bus-errors.js'
+import { isThenable } from './thenable.js'
 
 /** Who sent a bus message: the primary (`workerId: 0`) or a worker of the cluster. */
 export interface BusOrigin {
@@ -65,9 +66,6 @@ interface Pending {
 
 /** The longest delay `setTimeout` takes (a longer one would fire at once). */
 const MAX_DELAY = 2 ** 31 - 1
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  typeof (value as { then?: unknown } | null)?.then === 'function'
 
 /**
  * The calls of a link waiting for their answers, numbered in order, with one timer for all their

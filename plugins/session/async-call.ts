@@ -4,9 +4,7 @@ export type MaybePromise<T> = T | Promise<T>
 /** Node-style callback of the store methods. */
 export type StoreCallback<T = void> = (err: Error | null, value?: T) => void
 
-export function isThenable<T> (value: MaybePromise<T>): value is Promise<T> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
-}
+export { isThenable } from '../internal/thenable.js'
 
 /**
  * The dual API: without a callback the promise is returned; with one, the promise's outcome goes
@@ -26,7 +24,7 @@ export function settle<T> (promise: Promise<T>, callback: StoreCallback<T> | nul
  * as the promise settles; while a call is pending it keeps the process alive (at most `ms`), so a
  * caller awaiting an answer gets one, the timeout error at worst.
  */
-export function withTimeout<T> (promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+export function withTimeout<T> (promise: PromiseLike<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms)
     promise.then(
