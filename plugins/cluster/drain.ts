@@ -21,8 +21,9 @@ export interface DrainOptions {
   /** Milliseconds before whatever is still open is destroyed. */
   timeout: number
   /**
-   * Longest wait, in milliseconds, for the round trip of a session's notice (and, for a session
-   * without an open stream, of the PING that goes before it) when the client does not answer; and
+   * Longest wait, in milliseconds, for each PING round trip of a session's two-step GOAWAY (the
+   * one before the notice, during which responses do not end, and the one after it) when the
+   * client does not answer; and
    * how long an idle HTTP/1.1 connection may still bring a request (answered with
    * `Connection: close`) before it is closed.
    */
@@ -33,16 +34,12 @@ type AnyRequest = IncomingMessage | Http2ServerRequest
 type AnyResponse = ServerResponse | Http2ServerResponse
 
 interface SessionInfo {
-  /** Streams open. */
-  streams: number
-  /** The round trip under way, if any. */
-  wait: Wait | null
-}
-
-interface Wait {
-  /** What else ends the wait: a stream opening, or the last one closing. */
-  until: 'stream' | 'idle'
-  resolve: () => void
+  /** Streams open whose response has not ended yet (a held end counts). */
+  live: number
+  /** While the round trip before the notice is under way: the response ends held back. */
+  held: Array<() => void> | null
+  /** Ends the round trip after the notice early: the last live stream has closed. */
+  idle: (() => void) | null
 }
 
 /**
@@ -90,8 +87,8 @@ export class ConnectionTracker {
   }
 
   /**
-   * Drains the server: HTTP/2 sessions get the two-step GOAWAY (a first one with last-stream-id
-   * 2^31-1, then, once a PING has made the round trip, the final one), HTTP/1.1 responses get
+   * Drains the server: HTTP/2 sessions get the two-step GOAWAY (once the client has read what it
+   * was sent, a first one with last-stream-id 2^31-1, then, after a round trip, the final one), HTTP/1.1 responses get
    * `Connection: close` and connections idle for `noticeWait` are closed; the server stops
    * accepting once the clients have had the notice. Resolves when every connection is gone,
    * destroying whatever is left after `timeout`; what connects after that is destroyed at once.
@@ -144,58 +141,58 @@ export class ConnectionTracker {
   }
 
   /**
-   * The two-step GOAWAY of one session: the notice (last stream id 2^31-1), a PING for the round
-   * trip, then `close()`: the final GOAWAY, with the last stream processed, and the end of the
-   * session once its streams are done.
+   * The two-step GOAWAY of one session: a PING round trip, the notice (last stream id 2^31-1), a
+   * second round trip, then `close()`: the final GOAWAY, with the last stream processed, and the
+   * end of the session once its streams are done.
    *
-   * Once a GOAWAY has been sent, nghttp2 discards whatever the client sends (requests, PING ACK)
-   * whenever none of the session's streams is open. So the notice goes while a stream is open, or
-   * after a round trip during which none opened (a PING alone: its ACK follows any request already
-   * on its way, and such a request opens a stream), or at `noticeWait`. And when the last stream
-   * closes before the PING that follows the notice comes back, nothing more can be read: the final
-   * GOAWAY goes at once.
+   * Node's `goaway()` is no shutdown notice to nghttp2: once any GOAWAY is out, nghttp2 ignores
+   * every new stream, whatever its last stream id says. So a request the client sends before it
+   * reads the notice is lost (the final GOAWAY reports it unprocessed). Clients send requests in
+   * reaction to the responses they read; so the notice waits until the client has read all it was
+   * sent: a PING goes first, and until its ACK is in, the responses that finish are held back (the
+   * frame that ends each one). Whatever the client sent before its ACK is read and processed; the
+   * notice then goes, ahead of the held ends. A response that ends with its headers (HEAD, 204,
+   * 304) cannot be held. A client that does not answer holds them for `noticeWait`.
    *
-   * The notice goes after the writes of the current turn: it then leads the next write, ahead of
-   * the responses that follow. A client that read responses and the notice together would have
-   * queued requests for those responses, then dropped them.
+   * After the notice, nghttp2 stops reading once no stream is open: the second round trip ends
+   * early when the last one closes, and the final GOAWAY goes at once.
    */
   async #notice (session: Http2Session): Promise<void> {
     const info = this.#sessions.get(session) as SessionInfo
-    const deadline = performance.now() + this.#noticeWait
-    let quiet = false
-    for (;;) {
-      await new Promise((resolve) => setImmediate(resolve))
-      if (session.closed || session.destroyed) return
-      if (info.streams > 0 || quiet) break
-      quiet = !await this.#roundTrip(session, info, 'stream', deadline)
+    await new Promise((resolve) => setImmediate(resolve))
+    if (session.closed || session.destroyed) return
+    const held: Array<() => void> = info.held = []
+    await this.#roundTrip(session)
+    info.held = null
+    const open = !session.closed && !session.destroyed
+    if (open) {
+      this.#noticed++
+      session.goaway(0, SHUTDOWN_NOTICE_STREAM_ID)
     }
-    this.#noticed++
-    session.goaway(0, SHUTDOWN_NOTICE_STREAM_ID)
-    if (info.streams > 0) await this.#roundTrip(session, info, 'idle', performance.now() + this.#noticeWait)
+    for (const end of held) end()
+    if (!open) return
+    if (info.live > 0) {
+      await this.#roundTrip(session, (idle) => { info.idle = idle })
+      info.idle = null
+    }
     if (!session.closed && !session.destroyed) session.close()
   }
 
   /**
-   * Sends a PING (after the writes of this turn, so that it follows a notice sent just before) and
-   * waits for its ACK, for `until` (a stream opening, or the last one closing), for the end of the
-   * session, or for `deadline` (a `performance.now()` time), whichever comes first. Resolves with
-   * `true` when `until` came first.
+   * Sends a PING and waits for its ACK (and for the rest of the read it came in to be processed:
+   * a client sends its ACK ahead of the requests it has queued), for the end of the session, for
+   * `noticeWait`, or for what `early` is given to call, whichever comes first.
    */
-  async #roundTrip (session: Http2Session, info: SessionInfo, until: Wait['until'], deadline: number): Promise<boolean> {
-    let settle!: (reached: boolean) => void
-    const reached = new Promise<boolean>((resolve) => { settle = resolve })
-    const other = (): void => settle(false)
-    info.wait = { until, resolve: () => settle(true) }
-    const timer = setTimeout(other, deadline - performance.now())
-    session.once('close', other)
-    // the ACK counts once the rest of its read is processed: a client sends its PING ACK ahead of
-    // the requests it has queued, and those open streams
-    setImmediate(() => session.destroyed || session.ping(() => setImmediate(other)))
-    const result = await reached
+  async #roundTrip (session: Http2Session, early?: (finish: () => void) => void): Promise<void> {
+    let finish!: () => void
+    const done = new Promise<void>((resolve) => { finish = resolve })
+    early?.(finish)
+    const timer = setTimeout(finish, this.#noticeWait)
+    session.once('close', finish)
+    setImmediate(() => session.destroyed || session.ping(() => setImmediate(finish)))
+    await done
     clearTimeout(timer)
-    session.off('close', other)
-    info.wait = null
-    return result
+    session.off('close', finish)
   }
 
   #track (socket: Socket): void {
@@ -218,15 +215,29 @@ export class ConnectionTracker {
 
   #trackSession (session: Http2Session): void {
     const peer = peerOf(session.socket)
-    const info: SessionInfo = { streams: 0, wait: null }
+    const info: SessionInfo = { live: 0, held: null, idle: null }
     this.#sessions.set(session, info)
     this.#sessionPeers.add(peer)
     session.on('stream', (stream: ServerHttp2Stream) => {
-      info.streams++
-      if (info.wait !== null && info.wait.until === 'stream') info.wait.resolve()
-      stream.once('close', () => {
-        if (--info.streams === 0 && info.wait !== null && info.wait.until === 'idle') info.wait.resolve()
-      })
+      info.live++
+      let live = true
+      const ended = (): void => {
+        if (!live) return
+        live = false
+        if (--info.live === 0) info.idle?.()
+      }
+      // Writable's `_final` sends the frame that ends the response: held back during the round
+      // trip before the notice
+      const final = stream._final
+      stream._final = (callback) => {
+        const end = (): void => {
+          ended()
+          final.call(stream, callback)
+        }
+        if (info.held === null) end()
+        else info.held.push(end)
+      }
+      stream.once('close', ended)
     })
     session.once('close', () => {
       this.#sessions.delete(session)

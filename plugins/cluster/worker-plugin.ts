@@ -13,8 +13,9 @@ export interface FleetWorkerOptions {
    */
   shutdownTimeout?: number
   /**
-   * Longest wait, in milliseconds, for the round trip that a drain measures with a PING around the
-   * first GOAWAY of an HTTP/2 session, when the client does not answer; and how long an idle
+   * Longest wait, in milliseconds, for each of the two PING round trips of an HTTP/2 session's
+   * drain (before the first GOAWAY, while its responses do not end, and after it), when the client
+   * does not answer; and how long an idle
    * HTTP/1.1 keep-alive connection may still bring a request (answered with `Connection: close`)
    * before the drain closes it.
    * @default 1000

@@ -5,7 +5,7 @@
 // is skipped with the reason otherwise; so is the h2load part without h2load.
 import t from 'tap'
 import { checkH2load, nodeExecutable, requireH2load } from '../helpers/drain-h2load.js'
-import { checkIdleClose, checkInFlight, checkUnread, childTarget } from '../helpers/drain-targets.js'
+import { checkHeldEnd, checkIdleClose, checkInFlight, checkUnread, childTarget } from '../helpers/drain-targets.js'
 import { H2Observer } from '../helpers/h2-observer.js'
 import { selfSignedPair, type KeyPair } from '../helpers/tls.js'
 import { transpiledModule } from '../helpers/transpiled.js'
@@ -41,6 +41,11 @@ for (const major of [20, 22, 24]) {
         t.strictSame(late, command === 'drain' ? { kind: 'response', status: 200, body: 'done' } : { kind: 'refused' }, command)
         observer.close()
       }
+    })
+
+    await t.test('responses do not end until the client answers the PING before the notice, and what it sent before that answer is served', async (t) => {
+      const target = await server()
+      await checkHeldEnd(t, target, await H2Observer.connect(target.origin, { answerPings: false }))
     })
 
     await t.test('h2load: the two-step GOAWAY loses nothing; the one-step shutdown for contrast', async (t) => {

@@ -14,7 +14,7 @@ import { ConnectionTracker, SHUTDOWN_NOTICE_STREAM_ID } from '../../plugins/clus
 import { FST_FLEET_CLUSTER_INVALID_OPTION } from '../../plugins/cluster/errors.js'
 import { fleetWorker, WORKER_DEFAULTS, type FleetWorkerOptions } from '../../plugins/cluster/worker-plugin.js'
 import { inProcessTarget } from '../helpers/drain-app.js'
-import { checkIdleClose, checkInFlight, checkUnread, distinct, keepAliveAgent } from '../helpers/drain-targets.js'
+import { checkHeldEnd, checkIdleClose, checkInFlight, checkUnread, distinct, keepAliveAgent } from '../helpers/drain-targets.js'
 import { H2Observer } from '../helpers/h2-observer.js'
 import { selfSignedPair, type KeyPair } from '../helpers/tls.js'
 
@@ -285,7 +285,7 @@ t.test('(h) HTTP/2 without TLS drains the same way', async (t) => {
   await Promise.all([idle.closed, busy.closed])
   t.strictSame(distinct(idle.goaways), [NOTICE, final(0)])
   t.strictSame(distinct(busy.goaways), [NOTICE, final(1)])
-  t.strictSame(pingsAndGoaways(busy), ['GOAWAY', 'PING', 'GOAWAY'], 'a stream open: the notice first, then the PING')
+  t.strictSame(pingsAndGoaways(busy), ['PING', 'GOAWAY', 'PING', 'GOAWAY'], 'a stream open: a PING, the notice, a PING, the final GOAWAY')
 })
 
 for (const tls of [false, true]) {
@@ -327,6 +327,11 @@ t.test('requests the server has not read when the shutdown starts: answered by t
   }
 })
 
+t.test('responses do not end until the client answers the PING before the notice, and what it sent before that answer is served', async (t) => {
+  const target = await inProcessTarget(t, pair)
+  await checkHeldEnd(t, target, await H2Observer.connect(target.origin, { answerPings: false }))
+})
+
 t.test('a client that does not answer PINGs', async (t) => {
   await t.test('idle: the notice and the final GOAWAY after noticeWait', async (t) => {
     const target = await inProcessTarget(t, pair, { noticeWait: 200 })
@@ -348,23 +353,38 @@ t.test('a client that does not answer PINGs', async (t) => {
     t.strictSame(await slow.outcome, { kind: 'response', status: 200, body: 'xxx' })
     t.strictSame(await drained, { sessions: 1, sockets: 0, destroyed: 0 })
   })
-  await t.test('idle, then it sends a request: the notice goes while that stream is open', async (t) => {
-    const target = await inProcessTarget(t, pair, { noticeWait: 5000 })
+  await t.test('a response that finishes while the first PING waits: held until noticeWait, then the notice goes ahead of its end', async (t) => {
+    const target = await inProcessTarget(t, pair, { noticeWait: 600 })
     const observer = await H2Observer.connect(target.origin, { answerPings: false })
     const drained = target.app.fleet.drain()
-    await sleep(100)
-    t.strictSame(pingsAndGoaways(observer), ['PING'], 'a PING alone while the session is idle')
+    await observer.received('PING')
     const started = performance.now()
-    const request = observer.get('/slow?ms=100&size=2')
+    const request = observer.get('/slow?ms=50&size=2')
     t.strictSame(await request.outcome, { kind: 'response', status: 200, body: 'xx' })
+    t.ok(performance.now() - started >= 400, 'its end waited for noticeWait')
     t.strictSame(await drained, { sessions: 1, sockets: 0, destroyed: 0 })
-    t.ok(performance.now() - started < 4000, 'the final GOAWAY when the stream ended, not at noticeWait')
     t.strictSame(distinct(observer.goaways), [NOTICE, final(1)])
+    const notice = observer.frames.findIndex((f) => f.type === 'GOAWAY')
+    const end = observer.frames.findIndex((f) => f.streamId === request.streamId && (f.flags & 0x1) !== 0)
+    t.ok(notice < end, 'the notice arrives ahead of the end')
+  })
+  await t.test('it answers the first PING only: the final GOAWAY when its last stream ends, not at noticeWait', async (t) => {
+    const target = await inProcessTarget(t, pair, { noticeWait: 5000 })
+    const observer = await H2Observer.connect(target.origin, { answerPings: 1 })
+    const slow = observer.get('/slow?ms=300&size=2')
+    await target.requests(1)
+    const started = performance.now()
+    t.strictSame(await target.app.fleet.drain(), { sessions: 1, sockets: 0, destroyed: 0 })
+    t.ok(performance.now() - started < 3000, 'prompt')
+    t.strictSame(await slow.outcome, { kind: 'response', status: 200, body: 'xx' })
+    t.strictSame(distinct(observer.goaways), [NOTICE, final(1)])
+    t.strictSame(pingsAndGoaways(observer), ['PING', 'GOAWAY', 'PING', 'GOAWAY'])
   })
   await t.test('shutdownTimeout shorter than noticeWait: destroyed at the deadline, before or after the notice', async (t) => {
     const target = await inProcessTarget(t, pair, { noticeWait: 5000, shutdownTimeout: 300 })
     const idle = await H2Observer.connect(target.origin, { answerPings: false })
-    const busy = await H2Observer.connect(target.origin, { answerPings: false })
+    // this one answers: it gets the notice, and its stream outlives the deadline
+    const busy = await H2Observer.connect(target.origin)
     busy.get('/slow?ms=60000')
     await target.requests(1)
     const started = performance.now()
@@ -374,7 +394,7 @@ t.test('a client that does not answer PINGs', async (t) => {
     t.notOk(idle.goaways.some((goaway) => goaway.lastStreamId === SHUTDOWN_NOTICE_STREAM_ID), 'the idle one was still waiting for its round trip: no notice')
     t.strictSame(busy.goaways.slice(0, 1), [NOTICE])
   })
-  await t.test('it goes away itself while its notice waits: no second close', async (t) => {
+  await t.test('it goes away itself while the first PING waits: no notice, no second close', async (t) => {
     const target = await inProcessTarget(t, pair, { noticeWait: 300 })
     const observer = await H2Observer.connect(target.origin, { answerPings: false })
     const slow = observer.get('/slow?ms=600&size=1')
@@ -383,7 +403,8 @@ t.test('a client that does not answer PINGs', async (t) => {
     await sleep(100)
     observer.goAway()
     t.strictSame(await slow.outcome, { kind: 'response', status: 200, body: 'x' })
-    t.strictSame(await drained, { sessions: 1, sockets: 0, destroyed: 0 })
+    t.strictSame(await drained, { sessions: 0, sockets: 0, destroyed: 0 })
+    t.notOk(observer.goaways.some((goaway) => goaway.lastStreamId === SHUTDOWN_NOTICE_STREAM_ID), 'no notice')
   })
 })
 

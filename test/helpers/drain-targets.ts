@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import type { DrainReport } from '../../plugins/cluster/drain.js'
 import type { FleetWorkerOptions } from '../../plugins/cluster/worker-plugin.js'
+import type { H2Observer } from './h2-observer.js'
 import type { KeyPair } from './tls.js'
 
 export type ShutdownCommand = 'drain' | 'close' | 'one-step'
@@ -230,10 +231,41 @@ export async function checkUnread (
 }
 
 /**
- * Milliseconds each h2load request takes on the server. After the notice, nghttp2 reads the
- * requests a client sent before it saw the notice only while one of the session's streams is
- * open: the longer streams last, the more a loaded machine may delay those requests (a few ms
- * sometimes lost one on a machine with two busy cores; 20 ms never did).
+ * The drain's first PING is out, the client has not answered it, and a response finishes: its end
+ * is held and no GOAWAY goes yet. The client then sends a request (as one does that reacts to a
+ * response it read before the PING) and answers: the request is read and answered, the first
+ * GOAWAY arrives ahead of the held end, and the final GOAWAY counts the request. `observer` does
+ * not answer PINGs yet.
+ */
+export async function checkHeldEnd (t: Check, target: DrainTarget, observer: H2Observer): Promise<void> {
+  const before = target.counts().requests
+  const first = observer.get('/slow?ms=50&size=10')
+  await target.requests(before + 1)
+  const drained = target.run('drain')
+  await observer.received('PING')
+  let firstDone = false
+  const firstSettled = first.outcome.then(() => { firstDone = true })
+  // the route has answered by now: its body is out, its end is not
+  await sleep(300)
+  t.equal(firstDone, false, 'the response that finished while the PING was out has not ended')
+  t.strictSame(observer.goaways, [], 'no GOAWAY before the client answers the PING')
+  const late = observer.get('/work?ms=0')
+  await sleep(50)
+  observer.answerPings()
+  await firstSettled
+  t.strictSame(await first.outcome, { kind: 'response', status: 200, body: 'x'.repeat(10) }, 'the held response ends once the PING is answered')
+  t.strictSame(await late.outcome, { kind: 'response', status: 200, body: 'done' }, 'the request sent before the answer is read and answered')
+  await observer.closed
+  const notice = observer.frames.findIndex((f) => f.type === 'GOAWAY')
+  const end = observer.frames.findIndex((f) => f.streamId === first.streamId && (f.flags & 0x1) !== 0)
+  t.ok(notice >= 0 && notice < end, 'the first GOAWAY arrives ahead of the held end')
+  t.strictSame(distinct(observer.goaways), [NOTICE, { lastStreamId: late.streamId, errorCode: 0 }], 'the final GOAWAY counts the request')
+  t.strictSame((await drained).report, { sessions: 1, sockets: 0, destroyed: 0 })
+}
+
+/**
+ * Milliseconds each h2load request takes on the server: long enough for several of each client's
+ * 10 streams to be in flight when the drain starts.
  */
 export const WORK_MS = 20
 

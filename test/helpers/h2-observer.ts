@@ -2,7 +2,7 @@
  * A bare HTTP/2 client (TLS with ALPN `h2`, or cleartext) that records every frame the server
  * sends. Unlike `node:http2`'s client, it does not close its session when it reads a GOAWAY, so a
  * test sees both frames of a graceful shutdown and the PING between them. It answers the server's
- * SETTINGS and, unless told otherwise, its PINGs; it opens GET streams (HPACK literals, no Huffman)
+ * SETTINGS and, unless told otherwise (or until told), its PINGs; it opens GET streams (HPACK literals, no Huffman)
  * and gives back their status and body, or how they ended without one.
  */
 import { connect as netConnect, type Socket } from 'node:net'
@@ -40,8 +40,8 @@ export type StreamOutcome =
   | { kind: 'closed' }
 
 export interface ObserverOptions {
-  /** @default true */
-  answerPings?: boolean
+  /** Whether to answer the server's PINGs, or how many of them (the first ones). @default true */
+  answerPings?: boolean | number
 }
 
 interface Pending {
@@ -58,7 +58,11 @@ export class H2Observer {
   readonly #socket: Socket
   readonly #authority: string
   readonly #scheme: string
-  readonly #answerPings: boolean
+  /** PINGs still to answer. */
+  #answerPings: number
+  /** The payloads of the PINGs left unanswered. */
+  readonly #unanswered: Buffer[] = []
+  readonly #waiting: Array<{ type: string, count: number, resolve: () => void }> = []
   readonly #pending = new Map<number, Pending>()
   #nextStreamId = 1
   #input = Buffer.alloc(0)
@@ -68,7 +72,8 @@ export class H2Observer {
     this.#socket = socket
     this.#authority = url.host
     this.#scheme = url.protocol === 'https:' ? 'https' : 'http'
-    this.#answerPings = options.answerPings ?? true
+    const answer = options.answerPings ?? true
+    this.#answerPings = answer === true ? Infinity : answer === false ? 0 : answer
     socket.on('data', (chunk: Buffer) => this.#read(chunk))
     socket.on('error', () => {})
     this.closed = new Promise((resolve) => socket.once('close', () => {
@@ -118,6 +123,18 @@ export class H2Observer {
     return { streamId, outcome }
   }
 
+  /** Resolves once `count` frames of `type` (`'GOAWAY'`, `'PING'`...) have been received, in all. */
+  async received (type: string, count = 1): Promise<void> {
+    if (this.#count(type) >= count) return
+    await new Promise<void>((resolve) => this.#waiting.push({ type, count, resolve }))
+  }
+
+  /** Answers the PINGs left unanswered so far, and those to come. */
+  answerPings (): void {
+    this.#answerPings = Infinity
+    for (const payload of this.#unanswered.splice(0)) this.#socket.write(frame(6, ACK, 0, payload))
+  }
+
   /** Sends a GOAWAY (no error, last stream id 0), as a client that goes away. */
   goAway (): void {
     const payload = Buffer.alloc(8)
@@ -140,6 +157,7 @@ export class H2Observer {
       const payload = this.#input.subarray(9, 9 + length)
       this.#input = this.#input.subarray(9 + length)
       this.#frame(type, flags, streamId, payload)
+      this.#notify()
     }
   }
 
@@ -151,8 +169,9 @@ export class H2Observer {
       this.#socket.write(frame(4, ACK, 0))
       this.#onSettings?.()
       this.#onSettings = null
-    } else if (type === 6 && (flags & ACK) === 0 && this.#answerPings) {
-      this.#socket.write(frame(6, ACK, 0, payload))
+    } else if (type === 6 && (flags & ACK) === 0) {
+      if (this.#answerPings-- > 0) this.#socket.write(frame(6, ACK, 0, payload))
+      else this.#unanswered.push(Buffer.from(payload))
     } else if (type === 7) {
       observed.lastStreamId = payload.readUInt32BE(0) & 0x7fffffff
       observed.errorCode = payload.readUInt32BE(4)
@@ -180,6 +199,20 @@ export class H2Observer {
         this.#socket.write(Buffer.concat([frame(8, 0, 0, increment), frame(8, 0, streamId, increment)]))
       }
       if ((flags & END_STREAM) !== 0) this.#finish(streamId, pending)
+    }
+  }
+
+  #count (type: string): number {
+    return this.frames.filter((f) => f.type === type).length
+  }
+
+  #notify (): void {
+    for (let i = this.#waiting.length - 1; i >= 0; i--) {
+      const waiter = this.#waiting[i] as { type: string, count: number, resolve: () => void }
+      if (this.#count(waiter.type) >= waiter.count) {
+        this.#waiting.splice(i, 1)
+        waiter.resolve()
+      }
     }
   }
 
