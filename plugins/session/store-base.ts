@@ -10,7 +10,7 @@ import {
   applyExpiry, expiryOf, isRolling, jsonWithStoredExpiry, recordProblem, snapshot, storedExpiry, timeOf, withStoredExpiry,
   type SessionInput, type SessionRecord
 } from './record.js'
-import { canSkipRefresh, matches, ReadMemo } from './write-elision.js'
+import { canSkipRefresh, matches, ReadMemo, type ReadMark } from './write-elision.js'
 
 /** What a backend holds under a session id. */
 export interface StoredEntry {
@@ -50,8 +50,14 @@ export abstract class BaseStore implements SessionStore {
    */
   protected get ownTimeout (): ((err: unknown) => boolean) | null { return null }
 
-  /** The stored entry of `sid`, or `undefined`. */
-  protected abstract read (sid: string): MaybePromise<StoredEntry | undefined | null>
+  /**
+   * The stored entry of `sid`, or `undefined`. `known`: what this process last read of it, with
+   * the backend's expiry since (write elision's mark; `undefined` when there is none), for a
+   * backend that reads the text alone for less: when the text it reads `matches(known, text)`, the
+   * entry's expiry is `known.expiresAt` as far as this process knows (another one may have moved
+   * it later since).
+   */
+  protected abstract read (sid: string, known: ReadMark | undefined): MaybePromise<StoredEntry | undefined | null>
   /** Stores `text` under `sid` until `expiresAt` (always in the future), replacing any entry. */
   protected abstract write (sid: string, text: string, expiresAt: number): MaybePromise<void>
   /** Moves the expiry of `sid`'s entry without rewriting it; `false` when there is no entry. */
@@ -117,7 +123,7 @@ export abstract class BaseStore implements SessionStore {
 
   async #get (sid: string): Promise<SessionRecord | null> {
     this.#check('get', sid)
-    const entry = await this.#call('get', () => this.read(sid))
+    const entry = await this.#call('get', () => this.read(sid, this.#memo.recall(sid)))
     if (entry == null) {
       this.#memo.forget(sid)
       return null

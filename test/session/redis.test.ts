@@ -151,6 +151,42 @@ for (const library of LIBRARIES) {
     t.strictSame(counted.commands, ['SET'], 'writeElision: false writes every time')
   })
 
+  test(`${library}: a read is one GET while this process knows the expiry, else the script`, async (t) => {
+    const redis = await requireService(t, 'redis')
+    if (redis === null) return
+    const counted = countingClient(await clientOf(t, library, redis.port))
+    const prefix = uniquePrefix(`read-${library}`)
+    let clock = Date.now()
+    const store = new RedisStore({ client: asClient(counted.client), prefix, now: () => clock })
+    const other = new RedisStore({ client: asClient(counted.client), prefix })
+    t.teardown(() => store.clear())
+    const reads = async (sid: string): Promise<{ commands: string[], user: unknown, expires: unknown }> => {
+      counted.commands.length = 0
+      const session = await store.get(sid)
+      return { commands: [...counted.commands], user: session?.user, expires: session?.cookie?.expires }
+    }
+
+    const now = clock
+    await store.set('s', { cookie: cookie(HOUR, now), user: 'ada' })
+    const expires = new Date(now + HOUR).toISOString()
+    t.strictSame(await reads('s'), { commands: ['EVALSHA'], user: 'ada', expires }, 'written, not read yet: the script')
+    t.strictSame(await reads('s'), { commands: ['GET'], user: 'ada', expires }, 'read before, unchanged: GET alone')
+    await store.touch('s', { cookie: cookie(2 * HOUR, now) })
+    t.strictSame(await reads('s'), { commands: ['GET'], user: 'ada', expires: new Date(now + 2 * HOUR).toISOString() }, 'refreshed by this process: GET alone, the new expiry')
+
+    await other.set('s', { cookie: cookie(3 * HOUR, now), user: 'bob' })
+    t.strictSame(await reads('s'), { commands: ['GET', 'EVALSHA'], user: 'bob', expires: new Date(now + 3 * HOUR).toISOString() }, 'written by another process: the GET sees another text, the script reads it again')
+    t.strictSame((await reads('s')).commands, ['GET'])
+
+    await other.touch('s', { cookie: cookie(4 * HOUR, now) })
+    clock = now + 3 * HOUR + 1
+    t.strictSame(await reads('s'), { commands: ['EVALSHA'], user: 'bob', expires: new Date(now + 4 * HOUR).toISOString() }, 'the expiry this process knew has passed: the script finds the one another process set')
+
+    await other.destroy('s')
+    t.strictSame(await reads('s'), { commands: ['GET'], user: undefined, expires: undefined }, 'gone: GET finds nothing')
+    t.strictSame(await reads('s'), { commands: ['EVALSHA'], user: undefined, expires: undefined }, 'nothing known any more: the script')
+  })
+
   test(`${library}: SCAN walks many keys with a small scanCount, one DEL per key, and only this prefix`, async (t) => {
     const redis = await requireService(t, 'redis')
     if (redis === null) return

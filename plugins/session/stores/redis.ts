@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { report } from '../log.js'
 import { invalid, numberOption, type StoreOptions } from '../options.js'
 import { BaseStore, type StoredEntry } from '../store-base.js'
+import { matches, type ReadMark } from '../write-elision.js'
 import { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './redis-errors.js'
 import { redisDriver, type RedisClientLike, type RedisDriver } from './redis-client.js'
 
@@ -53,7 +54,9 @@ export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '
  * expiring with the session's cookie (else after `ttl`), so sessions written by express-session +
  * connect-redis are read here and the other way round.
  *
- * Commands: `get` is `GET` + `PEXPIRETIME` in one MULTI (one key, one round trip); `set` is
+ * Commands: `get` is one `GET` when this process knows the session's expiry (it read or
+ * refreshed it, the expiry is still ahead, and the text read is the one it knew), else one
+ * `EVALSHA` of a script that reads the text and its expiry (`GET` + `PEXPIRETIME`); `set` is
  * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
  * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
  * delete one key per command (no command spans two hash slots).
@@ -98,8 +101,15 @@ export class RedisStore extends BaseStore {
     return this.#driver.library
   }
 
-  protected async read (sid: string): Promise<StoredEntry | undefined> {
+  protected async read (sid: string, known: ReadMark | undefined): Promise<StoredEntry | undefined> {
     const key = this.#key(sid)
+    if (known !== undefined && known.fingerprint !== '' && known.expiresAt !== null && known.expiresAt > this.options.now()) {
+      // a plain GET costs Redis and the client less than the script; the expiry is known, as
+      // long as the text is still the one this process read (else the script reads both again)
+      const text = await this.#send(['GET', key]) as string | null
+      if (text === null) return undefined
+      if (matches(known, text)) return { text, expiresAt: known.expiresAt }
+    }
     const reply = await this.#readScript(key) as [string, number | string] | null
     if (reply === null) return undefined
     const [text, expireTime] = reply
