@@ -394,6 +394,17 @@ t.test('a client that does not answer PINGs', async (t) => {
     t.notOk(idle.goaways.some((goaway) => goaway.lastStreamId === SHUTDOWN_NOTICE_STREAM_ID), 'the idle one was still waiting for its round trip: no notice')
     t.strictSame(busy.goaways.slice(0, 1), [NOTICE])
   })
+  await t.test('a response held at the deadline: the session is destroyed, the drain resolves', async (t) => {
+    const target = await inProcessTarget(t, pair, { noticeWait: 5000, shutdownTimeout: 300 })
+    const observer = await H2Observer.connect(target.origin, { answerPings: false })
+    const held = observer.get('/slow?ms=50&size=1')
+    await target.requests(1)
+    const started = performance.now()
+    t.strictSame(await target.app.fleet.drain(), { sessions: 0, sockets: 0, destroyed: 1 })
+    t.ok(performance.now() - started < 3000, 'at the deadline')
+    t.strictSame(await held.outcome, { kind: 'closed' }, 'its end never came')
+    t.notOk(observer.goaways.some((goaway) => goaway.lastStreamId === SHUTDOWN_NOTICE_STREAM_ID), 'no notice: the client never answered')
+  })
   await t.test('it goes away itself while the first PING waits: no notice, no second close', async (t) => {
     const target = await inProcessTarget(t, pair, { noticeWait: 300 })
     const observer = await H2Observer.connect(target.origin, { answerPings: false })
