@@ -23,9 +23,8 @@ export interface DrainOptions {
   /**
    * Longest wait, in milliseconds, for each PING round trip of a session's two-step GOAWAY (the
    * one before the notice, during which responses do not end, and the one after it) when the
-   * client does not answer; and
-   * how long an idle HTTP/1.1 connection may still bring a request (answered with
-   * `Connection: close`) before it is closed.
+   * client does not answer; and how long an idle HTTP/1.1 connection may still bring a request
+   * (answered with `Connection: close`) before it is closed.
    */
   noticeWait: number
 }
@@ -88,11 +87,11 @@ export class ConnectionTracker {
 
   /**
    * Drains the server: HTTP/2 sessions get the two-step GOAWAY (once the client has read what it
-   * was sent, a first one with last-stream-id 2^31-1, then, after a round trip, the final one), HTTP/1.1 responses get
-   * `Connection: close` and connections idle for `noticeWait` are closed; the server stops
-   * accepting once the clients have had the notice. Resolves when every connection is gone,
-   * destroying whatever is left after `timeout`; what connects after that is destroyed at once.
-   * Calling it again returns the same drain.
+   * was sent, a first one with last-stream-id 2^31-1, then, after a round trip, the final one),
+   * HTTP/1.1 responses get `Connection: close` and connections idle for `noticeWait` are closed;
+   * the server stops accepting once the clients have had the notice. Resolves when every
+   * connection is gone, destroying whatever is left after `timeout`; what connects after that is
+   * destroyed at once. Calling it again returns the same drain.
    */
   async drain (options: DrainOptions): Promise<DrainReport> {
     this.#draining ??= this.#run(options)
@@ -230,12 +229,12 @@ export class ConnectionTracker {
       // trip before the notice
       const final = stream._final
       stream._final = (callback) => {
-        const end = (): void => {
-          ended()
-          final.call(stream, callback)
+        if (info.held !== null) {
+          info.held.push(() => stream._final(callback))
+          return
         }
-        if (info.held === null) end()
-        else info.held.push(end)
+        ended()
+        final.call(stream, callback)
       }
       stream.once('close', ended)
     })

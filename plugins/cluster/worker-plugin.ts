@@ -15,9 +15,8 @@ export interface FleetWorkerOptions {
   /**
    * Longest wait, in milliseconds, for each of the two PING round trips of an HTTP/2 session's
    * drain (before the first GOAWAY, while its responses do not end, and after it), when the client
-   * does not answer; and how long an idle
-   * HTTP/1.1 keep-alive connection may still bring a request (answered with `Connection: close`)
-   * before the drain closes it.
+   * does not answer; and how long an idle HTTP/1.1 keep-alive connection may still bring a request
+   * (answered with `Connection: close`) before the drain closes it.
    * @default 1000
    */
   noticeWait?: number

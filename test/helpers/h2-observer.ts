@@ -129,6 +129,13 @@ export class H2Observer {
     await new Promise<void>((resolve) => this.#waiting.push({ type, count, resolve }))
   }
 
+  /** Whether the first GOAWAY came before the frame that ended stream `streamId` (which did end). */
+  goawayBeforeEnd (streamId: number): boolean {
+    const goaway = this.frames.findIndex((f) => f.type === 'GOAWAY')
+    const end = this.frames.findIndex((f) => f.streamId === streamId && (f.flags & END_STREAM) !== 0)
+    return goaway >= 0 && end > goaway
+  }
+
   /** Answers the PINGs left unanswered so far, and those to come. */
   answerPings (): void {
     this.#answerPings = Infinity
