@@ -62,3 +62,26 @@ for (const library of LIBRARIES) {
     await store.close()
   })
 }
+
+for (const library of LIBRARIES) {
+  test(`${library}: a master demoted to replica under the store (a failover) answers reads with an error, never with "no session"`, async (t) => {
+    const server = await startRedisServer(t)
+    const next = await startRedisServer(t)
+    if (server === null || next === null) return
+    const client = (library === 'ioredis' ? ioredisClient(t, server.port) : await nodeRedisClient(t, server.port)) as unknown as RedisClientLike
+    const admin = ioredisClient(t, server.port)
+    const prefix = uniquePrefix(`demoted-${library}`)
+    const known = new RedisStore({ client, prefix })
+    const fresh = new RedisStore({ client, prefix })
+    await known.set('s', { cookie: cookie(), user: 'ada' })
+    t.equal((await known.get('s'))?.user, 'ada', 'read once: the next read is GETEX')
+
+    // the old master follows the new one (empty): it turns read-only and drops its data as it syncs
+    await admin.call('REPLICAOF', '127.0.0.1', String(next.port))
+    for (const [label, store] of [['GETEX', known], ['the script', fresh]] as const) {
+      const err = await store.get('s').then(() => null, (e: Error) => e)
+      t.match(err, { code: 'FST_FLEET_SESSION_BACKEND', message: /READONLY/ }, `${label}: refused by the replica, a coded error`)
+    }
+    await admin.call('REPLICAOF', 'NO', 'ONE')
+  })
+}

@@ -54,9 +54,10 @@ export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '
  * expiring with the session's cookie (else after `ttl`), so sessions written by express-session +
  * connect-redis are read here and the other way round.
  *
- * Commands: `get` is one `GET` when this process knows the session's expiry (it read or
- * refreshed it, the expiry is still ahead, and the text read is the one it knew), else one
- * `EVALSHA` of a script that reads the text and its expiry (`GET` + `PEXPIRETIME`); `set` is
+ * Commands: `get` is one `GETEX` (a `GET` that a replica refuses) when this process knows the
+ * session's expiry (it read or refreshed it, the expiry is still ahead, and the text read is the
+ * one it knew), else one `EVALSHA` of a script that reads the text and its expiry (`GET` +
+ * `PEXPIRETIME`); `set` is
  * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
  * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
  * delete one key per command (no command spans two hash slots).
@@ -69,8 +70,14 @@ export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '
 /**
  * Reads a session and its absolute expiry (ms; -1 without one) in one command: a MULTI of GET and
  * PEXPIRETIME costs the client several times more than one command (measured with ioredis).
+ *
+ * Reads must not run on a replica: during a failover the old master turns replica and, while it
+ * resyncs, holds nothing, so a read there would log the user out. A replica refuses this script
+ * (with a shebang and without the `no-writes` flag, Redis 7 treats it as a write) and `GETEX`
+ * (a write command) with `READONLY`: the call fails with a coded error until the client follows
+ * the new master, and no session is lost.
  */
-const READ_SCRIPT = "local v = redis.call('GET', KEYS[1]) if not v then return false end return {v, redis.call('PEXPIRETIME', KEYS[1])}"
+const READ_SCRIPT = "#!lua\nlocal v = redis.call('GET', KEYS[1]) if not v then return false end return {v, redis.call('PEXPIRETIME', KEYS[1])}"
 const READ_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex')
 
 export class RedisStore extends BaseStore {
@@ -104,9 +111,9 @@ export class RedisStore extends BaseStore {
   protected async read (sid: string, known: ReadMark | undefined): Promise<StoredEntry | undefined> {
     const key = this.#key(sid)
     if (known !== undefined && known.fingerprint !== '' && known.expiresAt !== null && known.expiresAt > this.options.now()) {
-      // a plain GET costs Redis and the client less than the script; the expiry is known, as
+      // one plain read costs Redis and the client less than the script; the expiry is known, as
       // long as the text is still the one this process read (else the script reads both again)
-      const text = await this.#send(['GET', key]) as string | null
+      const text = await this.#send(['GETEX', key]) as string | null
       if (text === null) return undefined
       if (matches(known, text)) return { text, expiresAt: known.expiresAt }
     }
