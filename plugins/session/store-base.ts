@@ -10,6 +10,7 @@ import {
   applyExpiry, expiryOf, isRolling, jsonWithStoredExpiry, recordProblem, snapshot, storedExpiry, timeOf, withStoredExpiry,
   type SessionInput, type SessionRecord
 } from './record.js'
+import { SignedIds } from './signed-ids.js'
 import { canSkipRefresh, matches, ReadMemo, type ReadMark } from './write-elision.js'
 
 /** What a backend holds under a session id. */
@@ -31,11 +32,13 @@ const isFleetError = (err: unknown): boolean =>
  *
  * The base gives the callback/promise dual API, id and session checks, serialization (a copy is
  * stored, never the live Session), expiry from the cookie (else `ttl`), the guarantee that an
- * expired entry is never returned, corrupt data read as "no session" and logged, and write elision.
+ * expired entry is never returned, corrupt data read as "no session" and logged, write elision, and
+ * the signed ids of the sessions it wrote handed back to `@fastify/session` (`signed-ids.ts`).
  */
 export abstract class BaseStore implements SessionStore {
   protected readonly options: NormalizedStoreOptions
   readonly #memo = new ReadMemo()
+  readonly #signedIds = new SignedIds()
   #closed = false
 
   /** `ownKeys`: the option names of the subclass, which validates them itself. */
@@ -110,6 +113,7 @@ export abstract class BaseStore implements SessionStore {
   async clear (): Promise<void> {
     this.#open('clear')
     this.#memo.clear()
+    this.#signedIds.clear()
     await this.#call('clear', () => this.removeAll())
   }
 
@@ -118,6 +122,7 @@ export abstract class BaseStore implements SessionStore {
     if (this.#closed) return
     this.#closed = true
     this.#memo.clear()
+    this.#signedIds.clear()
     await this.#call('close', () => this.shutdown())
   }
 
@@ -156,11 +161,13 @@ export abstract class BaseStore implements SessionStore {
       this.#memo.remember(sid, entry.text, storedExpiry(record), entry.expiresAt)
     }
     applyExpiry(record, entry.expiresAt)
+    this.#signedIds.lend(sid, record)
     return record
   }
 
   async #set (sid: string, session: SessionInput): Promise<void> {
     this.#checkSession('set', sid, session)
+    this.#signedIds.learn(sid, session)
     const now = this.options.now()
     const record = snapshot(session)
     const expiresAt = expiryOf(record, now, this.options.ttlMs)
@@ -201,6 +208,7 @@ export abstract class BaseStore implements SessionStore {
   async #destroy (sid: string): Promise<void> {
     this.#check('destroy', sid)
     this.#memo.forget(sid)
+    this.#signedIds.forget(sid)
     await this.#call('destroy', () => this.remove(sid))
   }
 

@@ -1,0 +1,63 @@
+import { LRUCache } from 'lru-cache'
+import { READ_MEMO_MAX } from './write-elision.js'
+
+/** The symbols under which a `@fastify/session` Session keeps its id and its signed id. */
+interface SessionKeys {
+  id: symbol
+  signed: symbol
+}
+
+/** The symbol keys of `session` named `sessionId` and `encryptedSessionId`, or `null`. */
+export function sessionKeys (session: object): SessionKeys | null {
+  let id: symbol | undefined
+  let signed: symbol | undefined
+  for (const key of Object.getOwnPropertySymbols(session)) {
+    if (key.description === 'sessionId') id = key
+    else if (key.description === 'encryptedSessionId') signed = key
+  }
+  return id === undefined || signed === undefined ? null : { id, signed }
+}
+
+/**
+ * The signed ids (cookie values) of the sessions this process wrote, so that reading one back does
+ * not cost `@fastify/session` an HMAC. When the object a store's `get` gives carries the id and the
+ * signed id under the Session's own symbols, `@fastify/session` reuses that signed id instead of
+ * signing the id again (what makes its own MemoryStore, which hands back the live objects, fast).
+ * A store that keeps copies learns both symbols and the signed id from the Session objects `set`
+ * receives, and puts them, not enumerable, on the records it reads back. A signed id depends on
+ * the id and the secret alone, so it stays right whatever the session holds; it is remembered for
+ * the last 10,000 sessions written, and forgotten when one is destroyed.
+ */
+export class SignedIds {
+  #keys: SessionKeys | null = null
+  readonly #signed = new LRUCache<string, string>({ max: READ_MEMO_MAX })
+
+  /** Remembers the signed id of `session` when it is a Session whose id is `sid`. */
+  learn (sid: string, session: object): void {
+    // looked for until a Session comes (a plain object has none of the symbols)
+    const keys = this.#keys ?? (this.#keys = sessionKeys(session))
+    if (keys === null) return
+    const source = session as Record<symbol, unknown>
+    const signed = source[keys.signed]
+    if (source[keys.id] !== sid || typeof signed !== 'string') return
+    if (this.#signed.get(sid) !== signed) this.#signed.set(sid, signed)
+  }
+
+  /** Gives `record` the id and the signed id of `sid` under the Session's symbols, when known. */
+  lend (sid: string, record: object): void {
+    const keys = this.#keys
+    if (keys === null) return
+    const signed = this.#signed.get(sid)
+    if (signed === undefined) return
+    Object.defineProperty(record, keys.id, { value: sid, writable: true, configurable: true })
+    Object.defineProperty(record, keys.signed, { value: signed, writable: true, configurable: true })
+  }
+
+  forget (sid: string): void {
+    this.#signed.delete(sid)
+  }
+
+  clear (): void {
+    this.#signed.clear()
+  }
+}
