@@ -2,8 +2,8 @@
 // (`GET /me`; with `rolling`, the default, every read is also a `store.set`, which our MemoryStore
 // elides) and a write route (`GET /visit` changes the session on every request). fastify-fleet's
 // MemoryStore against @fastify/session's own (a Map of the live Session objects: @fastify/session
-// then reuses the signed cookie value instead of signing it again, an advantage no store that keeps
-// copies can have) and against the smallest copying store (a Map of JSON strings), the floor for
+// then reuses the signed cookie value instead of signing it again; fastify-fleet's stores hand that
+// value back too, for the sessions this process wrote) and against the smallest copying store (a Map of JSON strings), the floor for
 // stores that copy. Each server logs in once; the loads reuse the cookie.
 import { loginOnce } from '../lib/session-login.js'
 import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'

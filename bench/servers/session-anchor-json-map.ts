@@ -1,6 +1,6 @@
 // anchor: the same session app on the smallest store that keeps copies: a Map of JSON strings,
 // synchronous callbacks, no expiry, no bound. The floor for any store that does not keep
-// @fastify/session's live objects (those let it skip re-signing the cookie on every request).
+// @fastify/session's live objects (this one also makes @fastify/session sign the cookie on every read).
 import { serve } from '../lib/serve.js'
 import { sessionApp } from '../lib/session-app.js'
 
