@@ -125,7 +125,7 @@ test('SignedIds', async (t) => {
   t.strictSame(lent('a'), [undefined, undefined], 'cleared')
 })
 
-test('a destroyed, cleared or closed store forgets the signed ids', async (t) => {
+test('a destroyed or cleared store forgets the signed ids', async (t) => {
   const idKey = Symbol('sessionId')
   const signedKey = Symbol('encryptedSessionId')
   const store = new MemoryStore()
