@@ -54,7 +54,7 @@ export abstract class BaseStore implements SessionStore {
   protected get ownTimeout (): ((err: unknown) => boolean) | null { return null }
 
   /**
-   * The stored entry of `sid`, or `undefined`. `known`: what this process last read of it, with
+   * The stored entry of `sid`, or `undefined`. `known`: what this process last read or wrote of it, with
    * the backend's expiry since (write elision's mark; `undefined` when there is none), for a
    * backend that reads the text alone for less: when the text it reads `matches(known, text)`, the
    * entry's expiry is `known.expiresAt` as far as this process knows (another one may have moved
@@ -175,7 +175,7 @@ export abstract class BaseStore implements SessionStore {
 
     let text: string | undefined
     const mark = this.#memo.recall(sid)
-    if (mark !== undefined) {
+    if (mark !== undefined && mark.fingerprint !== '') {
       const rolling = isRolling(record)
       let candidate: string
       if (rolling && this.options.serializer === JSON_SERIALIZER) {
@@ -199,10 +199,17 @@ export abstract class BaseStore implements SessionStore {
       }
     }
     text ??= this.#stringify(record)
-    // what was read is no longer what the backend holds (changing the mark in place costs less
-    // than an LRU delete, which empties lru-cache's arrays when it removes the last entry)
-    if (mark !== undefined) Object.assign(mark, { fingerprint: '', hashed: false })
-    await this.#call('set', () => this.write(sid, text, expiresAt))
+    if (!this.options.writeElision) return await this.#call('set', () => this.write(sid, text, expiresAt))
+    // once the write has landed, the backend holds this text until this expiry: the next read
+    // trusts both, as it would after reading them (RedisStore then reads with one GETEX, not its script)
+    const pending = this.#memo.writing(sid, mark, text, storedExpiry(record), expiresAt)
+    try {
+      await this.#call('set', () => this.write(sid, text, expiresAt))
+    } catch (err) {
+      this.#memo.wrote(pending, false)
+      throw err
+    }
+    this.#memo.wrote(pending, true)
   }
 
   async #destroy (sid: string): Promise<void> {

@@ -2,31 +2,61 @@ import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { StoredExpiry } from './record.js'
 
-/** How many sessions read by this process are remembered for write elision. */
+/** How many sessions read or written by this process are remembered for write elision. */
 export const READ_MEMO_MAX = 10_000
 
 /** Stored texts up to this many characters are kept as they are in a mark; longer ones as a hash. */
 export const FINGERPRINT_TEXT_MAX = 512
 
-/** What this process read of a session: a fingerprint of the stored text and its expiry. */
-export interface ReadMark extends StoredExpiry {
-  /** The stored text as read, or its SHA-256 when longer than 512 characters; `''` once this process wrote something else. */
+/** A stored text, as a fingerprint, with its expiry fields. */
+export interface TextMark extends StoredExpiry {
+  /** The text, or its SHA-256 when longer than 512 characters. */
   fingerprint: string
   /** Whether `fingerprint` is a hash. */
   hashed: boolean
-  /** The backend's expiry when read (moved by each refresh since); `null` if it had none. */
+  /** The backend's expiry of the text (moved by each refresh since); `null` if it had none. */
   expiresAt: number | null
 }
 
+/** What this process last read or wrote of a session. */
+export interface ReadMark extends TextMark {
+  /**
+   * The text last read or written as a fingerprint; `''` while a write of this process is under
+   * way (a write that fails or times out may or may not have replaced what was there) or after one failed.
+   */
+  fingerprint: string
+  /** The last write of this process that has not answered yet, or `null`. */
+  writing: TextMark | null
+}
+
+/** A write under way, from `ReadMemo.writing`. */
+export interface PendingWrite {
+  readonly mark: ReadMark
+  readonly text: TextMark
+}
+
 /** Whether `text` is what `mark` remembers. */
-export const matches = (mark: ReadMark, text: string): boolean =>
+export const matches = (mark: TextMark, text: string): boolean =>
   (mark.hashed ? hash('sha256', text, 'base64') : text) === mark.fingerprint
 
 /**
- * The sessions this process read last (bounded, least recently used first out), so that `set`
- * can tell a session that comes back unchanged from one that changed. A write through this store
- * voids the mark of its id (empty fingerprint) and a destroy drops it: a mark only ever matches
- * what the backend held when it was read.
+ * The backend's expiry of `text` as far as this process knows, when `text` is what it last read
+ * or wrote of the session, or what its write under way sends (a backend that answers in order,
+ * such as one Redis connection, only gives that text back once the write has landed); else
+ * `undefined`.
+ */
+export function knownExpiry (mark: ReadMark, text: string): number | null | undefined {
+  if (mark.fingerprint !== '' && matches(mark, text)) return mark.expiresAt
+  if (mark.writing !== null && matches(mark.writing, text)) return mark.writing.expiresAt
+  return undefined
+}
+
+/**
+ * The sessions this process read or wrote last (bounded, least recently used first out), so that
+ * `set` can tell a session that comes back unchanged from one that changed. A write through this
+ * store voids the mark of its id (empty fingerprint) until the backend has taken it, then marks
+ * what it wrote; a destroy drops the mark: a mark only ever matches what the backend held when it
+ * was read or written.
  */
 export class ReadMemo {
   readonly #marks = new LRUCache<string, ReadMark>({ max: READ_MEMO_MAX })
@@ -37,14 +67,32 @@ export class ReadMemo {
    * hash, and a MemoryStore mark shares the string it stores), longer ones as their SHA-256.
    */
   remember (sid: string, text: string, stored: StoredExpiry, expiresAt: number | null): void {
-    const hashed = text.length > FINGERPRINT_TEXT_MAX
-    this.#marks.set(sid, {
-      fingerprint: hashed ? hash('sha256', text, 'base64') : text,
-      hashed,
-      expires: stored.expires,
-      originalExpires: stored.originalExpires,
-      expiresAt
-    })
+    const mark = this.#marks.get(sid)
+    if (mark === undefined) this.#marks.set(sid, { ...textMark(text, stored, expiresAt), writing: null })
+    else Object.assign(mark, textMark(text, stored, expiresAt))
+  }
+
+  /** A write of `text` to `sid` starts. `mark`: its current one, if any. */
+  writing (sid: string, mark: ReadMark | undefined, text: string, stored: StoredExpiry, expiresAt: number): PendingWrite {
+    const next = textMark(text, stored, expiresAt)
+    if (mark === undefined) {
+      mark = { ...next, fingerprint: '', writing: next }
+      this.#marks.set(sid, mark)
+    } else {
+      mark.fingerprint = ''
+      mark.writing = next
+    }
+    return { mark, text: next }
+  }
+
+  /**
+   * The write answered, `landed` or not. Unless a later write of this process started meanwhile
+   * (its answer counts), the mark then says what the backend holds, or nothing after a failure.
+   */
+  wrote ({ mark, text }: PendingWrite, landed: boolean): void {
+    if (mark.writing !== text) return
+    mark.writing = null
+    if (landed) Object.assign(mark, text)
   }
 
   recall (sid: string): ReadMark | undefined {
@@ -57,6 +105,17 @@ export class ReadMemo {
 
   clear (): void {
     this.#marks.clear()
+  }
+}
+
+function textMark (text: string, stored: StoredExpiry, expiresAt: number | null): TextMark {
+  const hashed = text.length > FINGERPRINT_TEXT_MAX
+  return {
+    fingerprint: hashed ? hash('sha256', text, 'base64') : text,
+    hashed,
+    expires: stored.expires,
+    originalExpires: stored.originalExpires,
+    expiresAt
   }
 }
 

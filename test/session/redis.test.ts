@@ -169,7 +169,7 @@ for (const library of LIBRARIES) {
     const now = clock
     await store.set('s', { cookie: cookie(HOUR, now), user: 'ada' })
     const expires = new Date(now + HOUR).toISOString()
-    t.strictSame(await reads('s'), { commands: ['EVALSHA'], user: 'ada', expires }, 'written, not read yet: the script')
+    t.strictSame(await reads('s'), { commands: ['GETEX'], user: 'ada', expires }, 'written by this process, not read yet: GETEX alone')
     t.strictSame(await reads('s'), { commands: ['GETEX'], user: 'ada', expires }, 'read before, unchanged: GETEX alone')
     await store.touch('s', { cookie: cookie(2 * HOUR, now) })
     t.strictSame(await reads('s'), { commands: ['GETEX'], user: 'ada', expires: new Date(now + 2 * HOUR).toISOString() }, 'refreshed by this process: GETEX alone, the new expiry')
@@ -181,6 +181,10 @@ for (const library of LIBRARIES) {
     await other.touch('s', { cookie: cookie(4 * HOUR, now) })
     clock = now + 3 * HOUR + 1
     t.strictSame(await reads('s'), { commands: ['EVALSHA'], user: 'bob', expires: new Date(now + 4 * HOUR).toISOString() }, 'the expiry this process knew has passed: the script finds the one another process set')
+
+    counted.commands.length = 0
+    const [, during] = await Promise.all([store.set('s', { cookie: cookie(5 * HOUR, now), user: 'cy' }), store.get('s')])
+    t.strictSame({ commands: counted.commands, user: during?.user }, { commands: ['SET', 'GETEX'], user: 'cy' }, 'read while a write of this process is under way: GETEX alone, answered after the write')
 
     await other.destroy('s')
     t.strictSame(await reads('s'), { commands: ['GETEX'], user: undefined, expires: undefined }, 'gone: GETEX finds nothing')

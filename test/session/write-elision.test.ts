@@ -68,7 +68,7 @@ test('what is written', async (t) => {
   await store.set('a', { ...rolled(got, now()), views: 2 })
   t.strictSame(store.takeCalls(), ['write'], 'changed data')
   await store.set('a', { ...rolled(got, now()), views: 1 })
-  t.strictSame(store.takeCalls(), ['write'], 'back to the data read, after a write: written (the mark is gone)')
+  t.strictSame(store.takeCalls(), ['write'], 'back to the data read, after a write of other data: written (the mark is what was written)')
   got = await store.get('a')
   await store.set('a', rolled({ ...got, cookie: { ...got?.cookie, sameSite: 'strict' } }, now()))
   t.strictSame(store.takeCalls(), ['read', 'write'], 'a changed cookie attribute')
@@ -162,6 +162,37 @@ test('options: touchAfter 0, writeElision false, disableTouch', async (t) => {
   }
 })
 
+test('what this process wrote is remembered as if read: set again unchanged, it is not written again', async (t) => {
+  const { store, advance, now } = setup()
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 1 })
+  t.strictSame(store.takeCalls(), ['write'], 'first write')
+  advance(1000)
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 1 })
+  t.strictSame(store.takeCalls(), [], 'the same data a second later, not read in between: nothing (within touchAfter)')
+  advance(2 * MINUTE)
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 1 })
+  t.strictSame(store.takeCalls(), ['refresh'], 'two minutes later: only the expiry moves')
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 2 })
+  t.strictSame(store.takeCalls(), ['write'], 'changed: written')
+  t.equal(store.entries.get('a')?.text.includes('"views":2'), true)
+
+  store.failOn.add('write')
+  await t.rejects(store.set('a', { cookie: cookie(now()), user: 'ada', views: 3 }), { code: 'FST_FLEET_SESSION_BACKEND' })
+  store.failOn.delete('write')
+  store.takeCalls()
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 3 })
+  t.strictSame(store.takeCalls(), ['write'], 'after a write that failed, nothing is taken as stored: the same data is written')
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 2 })
+  t.strictSame(store.takeCalls(), ['write'], 'the data of the write before the failed one: written (the backend may hold either)')
+
+  await Promise.all([store.set('a', { cookie: cookie(now()), user: 'ada', views: 4 }), store.set('a', { cookie: cookie(now()), user: 'ada', views: 5 })])
+  t.strictSame(store.takeCalls(), ['write', 'write'], 'two writes at once')
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 5 })
+  t.strictSame(store.takeCalls(), [], 'the data of the later one: nothing (it is what the backend holds)')
+  await store.set('a', { cookie: cookie(now()), user: 'ada', views: 4 })
+  t.strictSame(store.takeCalls(), ['write'], 'the data of the earlier one: written')
+})
+
 test('a serializer whose output varies (e.g. encryption with a random IV) disables elision, safely', async (t) => {
   let n = 0
   const { store, now } = setup({ serializer: { stringify: (s) => JSON.stringify({ n: ++n, s }), parse: (text) => JSON.parse(text).s } })
@@ -178,8 +209,9 @@ test('the memory of reads is bounded: the oldest are forgotten', async (t) => {
   const got = []
   for (const sid of sids) got.push(await store.get(sid))
   store.takeCalls()
-  await store.set('s0', rolled(got[0] ?? null, now()))
+  // s1 first: the write of s0 is remembered in its turn, which would push s1 out
   await store.set('s1', rolled(got[1] ?? null, now()))
+  await store.set('s0', rolled(got[0] ?? null, now()))
   t.strictSame(store.takeCalls(), ['write'], `after ${READ_MEMO_MAX + 1} reads the first is forgotten, the second not`)
 })
 

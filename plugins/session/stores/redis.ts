@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { report } from '../log.js'
 import { invalid, numberOption, type StoreOptions } from '../options.js'
 import { BaseStore, type StoredEntry } from '../store-base.js'
-import { matches, type ReadMark } from '../write-elision.js'
+import { knownExpiry, type ReadMark } from '../write-elision.js'
 import { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './redis-errors.js'
 import { redisDriver, type RedisClientLike, type RedisDriver } from './redis-client.js'
 
@@ -55,8 +55,8 @@ export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '
  * connect-redis are read here and the other way round.
  *
  * Commands: `get` is one `GETEX` (a `GET` that a replica refuses) when this process knows the
- * session's expiry (it read or refreshed it, the expiry is still ahead, and the text read is the
- * one it knew), else one `EVALSHA` of a script that reads the text and its expiry (`GET` +
+ * session's expiry (it read, wrote or refreshed it, the expiry is still ahead, and the text read
+ * is the one it knew), else one `EVALSHA` of a script that reads the text and its expiry (`GET` +
  * `PEXPIRETIME`); `set` is
  * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
  * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
@@ -110,12 +110,15 @@ export class RedisStore extends BaseStore {
 
   protected async read (sid: string, known: ReadMark | undefined): Promise<StoredEntry | undefined> {
     const key = this.#key(sid)
-    if (known !== undefined && known.fingerprint !== '' && known.expiresAt !== null && known.expiresAt > this.options.now()) {
+    if (known !== undefined && this.#expiryKnown(known)) {
       // one plain read costs Redis and the client less than the script; the expiry is known, as
-      // long as the text is still the one this process read (else the script reads both again)
+      // long as the text is still the one this process read or wrote, or the one its write under
+      // way sends (one connection per key: Redis gives it back once it has landed); else the
+      // script reads both again
       const text = await this.#send(['GETEX', key]) as string | null
       if (text === null) return undefined
-      if (matches(known, text)) return { text, expiresAt: known.expiresAt }
+      const expiresAt = knownExpiry(known, text)
+      if (expiresAt !== undefined) return { text, expiresAt }
     }
     const reply = await this.#readScript(key) as [string, number | string] | null
     if (reply === null) return undefined
@@ -155,6 +158,13 @@ export class RedisStore extends BaseStore {
 
   protected override async shutdown (): Promise<void> {
     if (this.#closeClient) await this.#driver.close()
+  }
+
+  /** Whether the mark knows an expiry still ahead: of what was read or written, or of the write under way. */
+  #expiryKnown (known: ReadMark): boolean {
+    const now = this.options.now()
+    const { expiresAt } = known.writing ?? known
+    return (known.fingerprint !== '' || known.writing !== null) && expiresAt !== null && expiresAt > now
   }
 
   #key (sid: string): string {
