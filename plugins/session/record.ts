@@ -129,14 +129,17 @@ export function withStoredExpiry (record: Record<string, unknown>, stored: Store
  * `stringify` would serialize all of it twice. The cookie comes first in both, as in `snapshot`'s
  * key order (integer-like keys aside, which JSON.stringify would put first: a text that differs only
  * in that order reads back the same, and at worst costs one write that elision could have saved).
+ * `readText`: the text read, when known as is; a candidate whose fields differ from it cannot
+ * match, and is `null` then (its cookie is not serialized).
  */
-export function jsonWithStoredExpiry (record: Record<string, unknown>, stored: StoredExpiry): { text: string, candidate: string } {
+export function jsonWithStoredExpiry (record: Record<string, unknown>, stored: StoredExpiry, readText?: string): { text: string, candidate: string | null } {
   const { cookie, ...fields } = record
   const rest = JSON.stringify(fields)
   const tail = rest === '{}' ? '}' : `,${rest.slice(1)}`
-  const real = JSON.stringify(cookie)
+  const text = `{"cookie":${JSON.stringify(cookie)}${tail}`
+  if (readText !== undefined && !readText.endsWith(tail)) return { text, candidate: null }
   const compared = withStoredExpiry(record, stored, (r) => JSON.stringify(r.cookie))
-  return { text: `{"cookie":${real}${tail}`, candidate: `{"cookie":${compared}${tail}` }
+  return { text, candidate: `{"cookie":${compared}${tail}` }
 }
 
 /**

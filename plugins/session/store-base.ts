@@ -177,17 +177,17 @@ export abstract class BaseStore implements SessionStore {
     const mark = this.#memo.recall(sid)
     if (mark !== undefined && mark.fingerprint !== '') {
       const rolling = isRolling(record)
-      let candidate: string
+      let candidate: string | null
       if (rolling && this.options.serializer === JSON_SERIALIZER) {
         // one serialization of the session's fields gives both the text and the one to compare
-        const both = this.#serialize(() => jsonWithStoredExpiry(record, mark))
+        const both = this.#serialize(() => jsonWithStoredExpiry(record, mark, mark.hashed ? undefined : mark.fingerprint))
         candidate = both.candidate
         text = both.text
       } else {
         candidate = rolling ? withStoredExpiry(record, mark, (r) => this.#stringify(r)) : this.#stringify(record)
         if (!rolling) text = candidate
       }
-      if (matches(mark, candidate)) {
+      if (candidate !== null && matches(mark, candidate)) {
         // unchanged since read: at most the expiry moves
         if (this.options.disableTouch) return
         if (mark.expiresAt !== null && canSkipRefresh(mark.expiresAt, expiresAt, now, this.options.touchAfterMs)) return

@@ -27,6 +27,8 @@ export interface ReadMark extends TextMark {
   fingerprint: string
   /** The last write of this process that has not answered yet, or `null`. */
   writing: TextMark | null
+  /** A write of this process that landed while a later one was under way (what the backend holds until that one lands), or `null`. */
+  landed: TextMark | null
 }
 
 /** A write under way, from `ReadMemo.writing`. */
@@ -41,13 +43,14 @@ export const matches = (mark: TextMark, text: string): boolean =>
 
 /**
  * The backend's expiry of `text` as far as this process knows, when `text` is what it last read
- * or wrote of the session, or what its write under way sends (a backend that answers in order,
- * such as one Redis connection, only gives that text back once the write has landed); else
- * `undefined`.
+ * or wrote of the session, what its write under way sends (a backend that answers in order, such
+ * as one Redis connection, only gives that text back once the write has landed), or what an
+ * earlier write that landed meanwhile sent; else `undefined`.
  */
 export function knownExpiry (mark: ReadMark, text: string): number | null | undefined {
   if (mark.fingerprint !== '' && matches(mark, text)) return mark.expiresAt
   if (mark.writing !== null && matches(mark.writing, text)) return mark.writing.expiresAt
+  if (mark.landed !== null && matches(mark.landed, text)) return mark.landed.expiresAt
   return undefined
 }
 
@@ -68,7 +71,7 @@ export class ReadMemo {
    */
   remember (sid: string, text: string, stored: StoredExpiry, expiresAt: number | null): void {
     const mark = this.#marks.get(sid)
-    if (mark === undefined) this.#marks.set(sid, { ...textMark(text, stored, expiresAt), writing: null })
+    if (mark === undefined) this.#marks.set(sid, { ...textMark(text, stored, expiresAt), writing: null, landed: null })
     else Object.assign(mark, textMark(text, stored, expiresAt))
   }
 
@@ -76,7 +79,7 @@ export class ReadMemo {
   writing (sid: string, mark: ReadMark | undefined, text: string, stored: StoredExpiry, expiresAt: number): PendingWrite {
     const next = textMark(text, stored, expiresAt)
     if (mark === undefined) {
-      mark = { ...next, fingerprint: '', writing: next }
+      mark = { ...next, fingerprint: '', writing: next, landed: null }
       this.#marks.set(sid, mark)
     } else {
       mark.fingerprint = ''
@@ -86,12 +89,18 @@ export class ReadMemo {
   }
 
   /**
-   * The write answered, `landed` or not. Unless a later write of this process started meanwhile
-   * (its answer counts), the mark then says what the backend holds, or nothing after a failure.
+   * The write answered, `landed` or not. Unless a later write of this process started meanwhile,
+   * the mark then says what the backend holds, or nothing after a failure; with one under way, the
+   * fingerprint stays empty (write elision waits for the last answer) and a read that gets this
+   * text back still knows its expiry.
    */
   wrote ({ mark, text }: PendingWrite, landed: boolean): void {
-    if (mark.writing !== text) return
+    if (mark.writing !== text) {
+      if (landed) mark.landed = text
+      return
+    }
     mark.writing = null
+    mark.landed = null
     if (landed) Object.assign(mark, text)
   }
 

@@ -3,7 +3,7 @@ import fastifySession from '@fastify/session'
 import fastify from 'fastify'
 import { test } from 'tap'
 import type { SessionRecord, StoreOptions } from '../../plugins/session/index.js'
-import { canSkipRefresh, FINGERPRINT_TEXT_MAX, READ_MEMO_MAX } from '../../plugins/session/write-elision.js'
+import { canSkipRefresh, FINGERPRINT_TEXT_MAX, knownExpiry, READ_MEMO_MAX, ReadMemo, type ReadMark } from '../../plugins/session/write-elision.js'
 import { MapStore } from '../helpers/session-stores.js'
 
 const MINUTE = 60_000
@@ -30,6 +30,28 @@ test('canSkipRefresh', async (t) => {
   t.equal(canSkipRefresh(HOUR - 59_999, HOUR, 0, 60_000), true, 'a 1-hour session: within touchAfter')
   t.equal(canSkipRefresh(HOUR - 60_000, HOUR, 0, 60_000), false, 'a 1-hour session: touchAfter later')
   t.equal(canSkipRefresh(0, 0, 0, 0), false, 'touchAfter 0 never skips')
+})
+
+test('writes under way: which texts a read may take the expiry of', async (t) => {
+  const memo = new ReadMemo()
+  const stored = { expires: undefined, originalExpires: undefined }
+  const mark = (): ReadMark => memo.recall('s') as ReadMark
+  const one = memo.writing('s', undefined, 'one', stored, 1000)
+  const two = memo.writing('s', mark(), 'two', stored, 2000)
+  t.strictSame([knownExpiry(mark(), 'one'), knownExpiry(mark(), 'two'), mark().fingerprint], [undefined, 2000, ''], 'two under way: only the last one is known')
+  memo.wrote(one, true)
+  t.strictSame([knownExpiry(mark(), 'one'), knownExpiry(mark(), 'two'), mark().fingerprint], [1000, 2000, ''], 'the first landed: known too, and still no fingerprint')
+  memo.wrote(two, true)
+  t.strictSame([knownExpiry(mark(), 'one'), knownExpiry(mark(), 'two'), mark().fingerprint], [undefined, 2000, 'two'], 'the last landed: it alone')
+
+  const three = memo.writing('s', mark(), 'three', stored, 3000)
+  const four = memo.writing('s', mark(), 'four', stored, 4000)
+  memo.wrote(four, false)
+  t.strictSame([knownExpiry(mark(), 'three'), knownExpiry(mark(), 'four'), knownExpiry(mark(), 'two'), mark().fingerprint], [undefined, undefined, undefined, ''], 'the last one failed: nothing is known')
+  memo.wrote(three, true)
+  t.strictSame([knownExpiry(mark(), 'three'), mark().fingerprint], [3000, ''], 'an earlier one landed after it: its text is known, elision still waits')
+  memo.remember('s', 'five', stored, 5000)
+  t.strictSame([knownExpiry(mark(), 'five'), knownExpiry(mark(), 'three')], [5000, 3000], 'read since: the text read')
 })
 
 test('an unchanged rolling session: nothing within touchAfter, then only a refresh', async (t) => {
