@@ -54,11 +54,11 @@ export abstract class BaseStore implements SessionStore {
   protected get ownTimeout (): ((err: unknown) => boolean) | null { return null }
 
   /**
-   * The stored entry of `sid`, or `undefined`. `known`: what this process last read or wrote of it, with
-   * the backend's expiry since (write elision's mark; `undefined` when there is none), for a
-   * backend that reads the text alone for less: when the text it reads `matches(known, text)`, the
-   * entry's expiry is `known.expiresAt` as far as this process knows (another one may have moved
-   * it later since).
+   * The stored entry of `sid`, or `undefined`. `known`: what this process last read or wrote of
+   * it, with the backend's expiry since (write elision's mark; `undefined` when there is none), for
+   * a backend that reads the text alone for less: when `knownExpiry(known, text)` of the text it
+   * reads is not `undefined`, that is the entry's expiry as far as this process knows (another one
+   * may have moved it later since).
    */
   protected abstract read (sid: string, known: ReadMark | undefined): MaybePromise<StoredEntry | undefined | null>
   /** Stores `text` under `sid` until `expiresAt` (always in the future), replacing any entry. */
