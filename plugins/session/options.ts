@@ -1,4 +1,5 @@
 import { FST_FLEET_SESSION_INVALID_OPTION } from './errors.js'
+import { recordJson } from './record.js'
 
 /**
  * Turns a session into the text a store keeps, and back. The default is JSON (what express-session
@@ -67,8 +68,9 @@ export interface StoreOptions {
   now?: () => number
 }
 
+/** The default serializer; the store base only hands it its own copies (`snapshot`). */
 export const JSON_SERIALIZER: Serializer = {
-  stringify: (session) => JSON.stringify(session),
+  stringify: recordJson,
   parse: (text) => JSON.parse(text)
 }
 
