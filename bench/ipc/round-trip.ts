@@ -12,6 +12,8 @@ import { ipcSection, summarizeLatencies, type IpcBenchResult, type IpcResultMess
 
 const RESULT_TOPIC = 'bench:ipc-result'
 const ECHO_TOPIC = 'bench:ipc-echo'
+/** The key of the bare series' messages: plain `process.send` messages, no bus. */
+const BARE = 'benchBare'
 
 const positive = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback)
@@ -56,6 +58,37 @@ async function series (label: string, inFlight: number, call: () => Promise<unkn
   return summarizeLatencies(label, inFlight, latencies, performance.now() - t0)
 }
 
+/**
+ * Calls over the bare IPC channel: each call queues `data`, the calls of one event-loop turn leave
+ * as one `process.send` message (as the bus batches them), and the primary's answers come back in
+ * order in one message. No ids, timeouts, topics or error handling: the floor of any bus on
+ * Node's IPC channel, measured the same way.
+ */
+function bareChannel (data: unknown): () => Promise<unknown> {
+  let waiting: Array<(value: unknown) => void> = []
+  let head = 0
+  let queue: unknown[] = []
+  process.on('message', (message: { [BARE]?: unknown[] }) => {
+    const answers = message?.[BARE]
+    if (answers === undefined) return
+    for (const answer of answers) waiting[head++]!(answer)
+    if (head === waiting.length) {
+      waiting = []
+      head = 0
+    }
+  })
+  const flush = (): void => {
+    const batch = queue
+    queue = []
+    process.send?.({ [BARE]: batch })
+  }
+  return async () => await new Promise((resolve) => {
+    waiting.push(resolve)
+    queue.push(data)
+    if (queue.length === 1) setImmediate(flush)
+  })
+}
+
 const handle = await startCluster({
   workers: 2,
   listen: { port: 0, host: '127.0.0.1' },
@@ -66,6 +99,10 @@ const handle = await startCluster({
 
 if (handle.role === 'primary') {
   handle.bus.handle(ECHO_TOPIC, () => ENTRY)
+  cluster.on('message', (worker, message: { [BARE]?: unknown[] }) => {
+    const asks = message?.[BARE]
+    if (asks !== undefined) worker.send({ [BARE]: asks.map(() => ENTRY) })
+  })
   handle.bus.handle(RESULT_TOPIC, (result: IpcBenchResult) => {
     if (process.send !== undefined) process.send({ type: 'ipc-result', result } satisfies IpcResultMessage)
     else console.log(`${ipcSection({ result })}\n`)
@@ -87,7 +124,8 @@ if (handle.role === 'primary') {
     series: [
       await series('ClusterStore get', 1, () => store.get(SID)),
       await series('ClusterStore get', 100, () => store.get(SID)),
-      await series('bus request', 100, () => bus.request(ECHO_TOPIC, request))
+      await series('bus request', 100, () => bus.request(ECHO_TOPIC, request)),
+      await series('bare process.send', 100, bareChannel({ k: 'q', t: ECHO_TOPIC, d: request }))
     ]
   }
   await bus.request(RESULT_TOPIC, result)
