@@ -81,19 +81,26 @@ export function isRolling (record: Record<string, unknown>): boolean {
 }
 
 /**
- * Why a parsed value is not a stored session, or `null` when it is one: a plain object whose
- * `cookie`, when present, is an object whose `expires`, when set, is a date.
+ * A parsed value checked as a stored session: why it is not one, or (`problem: null`) the time of
+ * its cookie's `expires`, `null` when it has none.
  */
-export function recordProblem (value: unknown): string | null {
+export type RecordCheck = { problem: string } | { problem: null, expires: number | null }
+
+/**
+ * Checks a parsed value as a stored session: a plain object whose `cookie`, when present, is an
+ * object whose `expires`, when set, is a date.
+ */
+export function checkRecord (value: unknown): RecordCheck {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`
+    return { problem: `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }
   }
   const record = value as Record<string, unknown>
-  if (record.cookie === undefined) return null
+  if (record.cookie === undefined) return { problem: null, expires: null }
   const cookie = cookieOf(record)
-  if (cookie === null || Array.isArray(cookie)) return 'its cookie is not an object'
-  if (cookie.expires != null && timeOf(cookie.expires) === null) return 'its cookie.expires is not a date'
-  return null
+  if (cookie === null || Array.isArray(cookie)) return { problem: 'its cookie is not an object' }
+  if (cookie.expires == null) return { problem: null, expires: null }
+  const expires = timeOf(cookie.expires)
+  return expires === null ? { problem: 'its cookie.expires is not a date' } : { problem: null, expires }
 }
 
 /** The stored expiry fields of a checked record (an empty object when it has no cookie). */
@@ -199,11 +206,11 @@ export function jsonWithStoredExpiry (record: Record<string, unknown>, stored: S
 /**
  * After a touch that did not rewrite the text, the backend's expiry is later than the `expires`
  * in the stored cookie: the returned cookie says the backend's, so `@fastify/session` (which
- * checks `cookie.expires`) does not take a live session for an expired one.
+ * checks `cookie.expires`) does not take a live session for an expired one. `stored`: the time
+ * of the stored cookie's `expires` (`checkRecord`), `null` when it has none.
  */
-export function applyExpiry (record: SessionRecord, expiresAt: number | null): void {
+export function applyExpiry (record: SessionRecord, expiresAt: number | null, stored: number | null): void {
   const cookie = record.cookie
   if (cookie === undefined || expiresAt === null) return
-  const stored = timeOf(cookie.expires)
   if (stored !== null && expiresAt > stored) cookie.expires = new Date(expiresAt).toISOString()
 }

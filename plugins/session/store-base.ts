@@ -7,8 +7,8 @@ import {
 import { report, sessionRef } from './log.js'
 import { JSON_SERIALIZER, normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
 import {
-  applyExpiry, expiryOf, isRolling, jsonWithStoredExpiry, recordProblem, snapshot, storedExpiry, timeOf, withStoredExpiry,
-  type SessionInput, type SessionRecord
+  applyExpiry, checkRecord, expiryOf, isRolling, jsonWithStoredExpiry, snapshot, storedExpiry, withStoredExpiry,
+  type RecordCheck, type SessionInput, type SessionRecord
 } from './record.js'
 import { SignedIds } from './signed-ids.js'
 import { canSkipRefresh, matches, ReadMemo, type ReadMark } from './write-elision.js'
@@ -135,23 +135,23 @@ export abstract class BaseStore implements SessionStore {
     }
     const { serializer, logger, now } = this.options
     let parsed: unknown
-    let problem: string | null
+    let check: RecordCheck
     let cause: unknown
     try {
       parsed = serializer.parse(entry.text)
-      problem = recordProblem(parsed)
+      check = checkRecord(parsed)
     } catch (err) {
-      problem = `it does not parse: ${(err as Error)?.message ?? String(err)}`
+      check = { problem: `it does not parse: ${(err as Error)?.message ?? String(err)}` }
       cause = err
     }
-    if (problem !== null) {
+    if (check.problem !== null) {
       this.#memo.forget(sid)
       const ref = sessionRef(sid)
-      report(logger, 'warn', new FST_FLEET_SESSION_CORRUPT(ref, problem, { cause }), { session: ref })
+      report(logger, 'warn', new FST_FLEET_SESSION_CORRUPT(ref, check.problem, { cause }), { session: ref })
       return null
     }
     const record = parsed as SessionRecord
-    const expiresAt = entry.expiresAt ?? timeOf(record.cookie?.expires)
+    const expiresAt = entry.expiresAt ?? check.expires
     if (expiresAt !== null && expiresAt <= now()) {
       this.#memo.forget(sid)
       this.#removeExpired(sid)
@@ -160,7 +160,7 @@ export abstract class BaseStore implements SessionStore {
     if (this.options.writeElision) {
       this.#memo.remember(sid, entry.text, storedExpiry(record), entry.expiresAt)
     }
-    applyExpiry(record, entry.expiresAt)
+    applyExpiry(record, entry.expiresAt, check.expires)
     this.#signedIds.lend(sid, record)
     return record
   }
