@@ -17,8 +17,21 @@ import { canSkipRefresh, matches, ReadMemo, type ReadMark } from './write-elisio
 export interface StoredEntry {
   /** The serialized session, as written. */
   text: string
-  /** When the backend drops it, in milliseconds since the epoch; `null` if it has no expiry. */
-  expiresAt: number | null
+  /**
+   * When the backend drops it, in milliseconds since the epoch; `null` if it has no expiry.
+   * `undefined` when this read did not learn it: the base then takes the stored cookie's `expires`
+   * for it (a refresh only moves the backend's expiry later), and when that has passed, reads again
+   * with no mark (`read(sid, undefined)`), for the backend to say.
+   */
+  expiresAt?: number | null
+}
+
+/** An entry read and checked (`BaseStore`'s `#parse`). */
+interface ReadRecord {
+  entry: StoredEntry
+  record: SessionRecord
+  /** The time of the stored cookie's `expires`; `null` when it has none. */
+  cookieExpires: number | null
 }
 
 const isFleetError = (err: unknown): boolean =>
@@ -128,12 +141,36 @@ export abstract class BaseStore implements SessionStore {
 
   async #get (sid: string): Promise<SessionRecord | null> {
     this.#check('get', sid)
-    const entry = await this.#call('get', () => this.read(sid, this.#memo.recall(sid)))
+    const { now } = this.options
+    let found = this.#parse(sid, await this.#call('get', () => this.read(sid, this.#memo.recall(sid))))
+    if (found?.entry.expiresAt === undefined && found?.cookieExpires != null && found.cookieExpires <= now()) {
+      // the stored cookie has expired, but a refresh may have moved the backend's expiry past it
+      found = this.#parse(sid, await this.#call('get', () => this.read(sid, undefined)))
+    }
+    if (found === null) return null
+    const { entry, record, cookieExpires } = found
+    const known = entry.expiresAt === undefined ? cookieExpires : entry.expiresAt
+    const expiresAt = known ?? cookieExpires
+    if (expiresAt !== null && expiresAt <= now()) {
+      this.#memo.forget(sid)
+      this.#removeExpired(sid)
+      return null
+    }
+    if (this.options.writeElision) {
+      this.#memo.remember(sid, entry.text, storedExpiry(record), known)
+    }
+    applyExpiry(record, known, cookieExpires)
+    this.#signedIds.lend(sid, record)
+    return record
+  }
+
+  /** The entry read, parsed and checked; `null` when there is none or it is corrupt (logged), its mark forgotten then. */
+  #parse (sid: string, entry: StoredEntry | undefined | null): ReadRecord | null {
     if (entry == null) {
       this.#memo.forget(sid)
       return null
     }
-    const { serializer, logger, now } = this.options
+    const { serializer, logger } = this.options
     let parsed: unknown
     let check: RecordCheck
     let cause: unknown
@@ -150,19 +187,7 @@ export abstract class BaseStore implements SessionStore {
       report(logger, 'warn', new FST_FLEET_SESSION_CORRUPT(ref, check.problem, { cause }), { session: ref })
       return null
     }
-    const record = parsed as SessionRecord
-    const expiresAt = entry.expiresAt ?? check.expires
-    if (expiresAt !== null && expiresAt <= now()) {
-      this.#memo.forget(sid)
-      this.#removeExpired(sid)
-      return null
-    }
-    if (this.options.writeElision) {
-      this.#memo.remember(sid, entry.text, storedExpiry(record), entry.expiresAt)
-    }
-    applyExpiry(record, entry.expiresAt, check.expires)
-    this.#signedIds.lend(sid, record)
-    return record
+    return { entry, record: parsed as SessionRecord, cookieExpires: check.expires }
   }
 
   async #set (sid: string, session: SessionInput): Promise<void> {

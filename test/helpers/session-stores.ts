@@ -8,8 +8,12 @@ export type Fault = 'none' | 'hang' | 'fail' | 'throw'
 export interface MapStoreOptions extends StoreOptions {
   /** @default 'none' */
   fault?: Fault
-  /** `false`: `read` reports no expiry (`expiresAt: null`), as a backend without TTLs would. */
-  reportsExpiry?: boolean
+  /**
+   * `false`: `read` reports no expiry (`expiresAt: null`), as a backend without TTLs would.
+   * `'unmarked'`: only a read without a mark reports it; one with a mark leaves it `undefined`
+   * (as RedisStore's GETEX does for a text this process did not know).
+   */
+  reportsExpiry?: boolean | 'unmarked'
 }
 
 /** A store over a `Map` whose hooks answer with promises (so they run under the timeout). */
@@ -20,7 +24,7 @@ export class MapStore extends BaseStore {
   fault: Fault
   /** Hooks that reject (with `Error('<hook>: backend down')`) whatever `fault` says. */
   readonly failOn = new Set<string>()
-  readonly #reportsExpiry: boolean
+  readonly #reportsExpiry: boolean | 'unmarked'
 
   constructor (options: MapStoreOptions = {}) {
     super(options, ['fault', 'reportsExpiry'])
@@ -41,10 +45,12 @@ export class MapStore extends BaseStore {
     return Promise.resolve().then(fn)
   }
 
-  protected read (sid: string): MaybePromise<StoredEntry | undefined> {
+  protected read (sid: string, known: unknown): MaybePromise<StoredEntry | undefined> {
     return this.#answer('read', () => {
       const entry = this.entries.get(sid)
-      return entry === undefined || this.#reportsExpiry ? entry : { text: entry.text, expiresAt: null }
+      if (entry === undefined || this.#reportsExpiry === true) return entry
+      if (this.#reportsExpiry === false) return { text: entry.text, expiresAt: null }
+      return known === undefined ? entry : { text: entry.text, expiresAt: undefined }
     })
   }
 
@@ -83,6 +89,6 @@ export class MapStore extends BaseStore {
 
   #live (): string[] {
     const now = this.options.now()
-    return [...this.entries].filter(([, e]) => e.expiresAt === null || e.expiresAt > now).map(([sid]) => sid)
+    return [...this.entries].filter(([, e]) => e.expiresAt == null || e.expiresAt > now).map(([sid]) => sid)
   }
 }

@@ -196,6 +196,33 @@ test('a backend that reports no expiry: the stored cookie decides', async (t) =>
   t.equal((await store.get('b'))?.user, 'bob', 'no expiry anywhere: kept')
 })
 
+test('a backend that does not say the expiry of a marked read: the stored cookie\'s until it passes, then a read without the mark', async (t) => {
+  const c = clock()
+  const start = c.now()
+  const store = new MapStore({ now: c.now, reportsExpiry: 'unmarked' })
+  const cookie = (expires: number): Record<string, unknown> => ({ expires: new Date(expires), originalMaxAge: HOUR })
+  await store.set('a', { cookie: cookie(start + HOUR), user: 'ada' })
+  store.takeCalls()
+  t.equal((await store.get('a'))?.user, 'ada')
+  t.strictSame(store.takeCalls(), ['read'], 'the cookie\'s expiry is ahead: one read')
+  await store.set('a', { cookie: cookie(start + HOUR + 1000), user: 'ada' })
+  t.strictSame(store.takeCalls(), [], 'unchanged, within touchAfter of the cookie\'s expiry (at least the backend\'s): nothing written')
+
+  await store.touch('a', { cookie: cookie(start + 2 * HOUR) })
+  t.strictSame(store.takeCalls(), ['refresh'])
+  c.advance(HOUR + 1)
+  const got = await store.get('a')
+  t.equal(got?.user, 'ada', 'the stored cookie has expired, the backend still holds it: a live session')
+  t.equal(got?.cookie?.expires, new Date(start + 2 * HOUR).toISOString(), 'with the backend\'s expiry')
+  t.strictSame(store.takeCalls(), ['read', 'read'], 'the second read without the mark, for the backend to say')
+
+  c.advance(HOUR)
+  t.equal(await store.get('a'), null, 'past the backend\'s expiry too: no session')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.strictSame(store.takeCalls(), ['read', 'read', 'remove'])
+  t.equal(store.entries.has('a'), false)
+})
+
 test('after a refresh the returned cookie carries the backend expiry', async (t) => {
   const c = clock()
   const store = new MapStore({ now: c.now })

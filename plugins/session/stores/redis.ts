@@ -54,10 +54,11 @@ export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '
  * expiring with the session's cookie (else after `ttl`), so sessions written by express-session +
  * connect-redis are read here and the other way round.
  *
- * Commands: `get` is one `GETEX` (a `GET` that a replica refuses) when this process knows the
- * session's expiry (it read, wrote or refreshed it, the expiry is still ahead, and the text read
- * is the one it knew), else one `EVALSHA` of a script that reads the text and its expiry (`GET` +
- * `PEXPIRETIME`); `set` is
+ * Commands: `get` is one `GETEX` (a `GET` that a replica refuses) when this process knows an
+ * expiry of the session still ahead (it read, wrote or refreshed it), else one `EVALSHA` of a
+ * script that reads the text and its expiry (`GET` + `PEXPIRETIME`). A `GETEX` that finds a text
+ * this process did not know (another process wrote it) takes the expiry of its cookie, which the
+ * key's can only be later than; when that has passed, the script follows. `set` is
  * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
  * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
  * delete one key per command (no command spans two hash slots).
@@ -113,12 +114,11 @@ export class RedisStore extends BaseStore {
     if (known !== undefined && this.#expiryKnown(known)) {
       // one plain read costs Redis and the client less than the script; the expiry is known, as
       // long as the text is still the one this process read or wrote, or the one its write under
-      // way sends (one connection per key: Redis gives it back once it has landed); else the
-      // script reads both again
+      // way sends (one connection per key: Redis gives it back once it has landed); another text
+      // (another process wrote it) comes without: the base takes its cookie's, or reads again
       const text = await this.#send(['GETEX', key]) as string | null
       if (text === null) return undefined
-      const expiresAt = knownExpiry(known, text)
-      if (expiresAt !== undefined) return { text, expiresAt }
+      return { text, expiresAt: knownExpiry(known, text) }
     }
     const reply = await this.#readScript(key) as [string, number | string] | null
     if (reply === null) return undefined
