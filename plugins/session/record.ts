@@ -129,28 +129,34 @@ export function withStoredExpiry (record: Record<string, unknown>, stored: Store
 }
 
 const nativeDateToJSON = Date.prototype.toJSON
-/** The last second `dateJson` formatted, and its ISO text up to the milliseconds. */
-let isoSecond = Number.NaN
-let isoPrefix = ''
-
 /**
- * What `JSON.stringify` writes for `date`, through its own `toJSON`: the ISO string, `null` for an
+ * What `JSON.stringify` writes for a date, through its own `toJSON`: the ISO string, `null` for an
  * invalid date. The text up to the seconds is kept from the last call, so dates within one second
- * (every rolling session's expiry written in that second) are not formatted again.
+ * are not formatted again: one formatter per cookie field, as every rolling session's `expires`
+ * written in one second falls in the same second, and its `originalExpires` (the expiry it was read
+ * with) in another.
  */
-export function dateJson (date: Date): string | null {
-  const time = date.getTime()
-  if (!Number.isFinite(time)) return null
-  const second = Math.floor(time / 1000)
-  if (second !== isoSecond) {
-    const iso = date.toISOString()
-    isoSecond = second
-    isoPrefix = iso.slice(0, -4)
-    return iso
+export class DateJson {
+  #second = Number.NaN
+  #prefix = ''
+
+  format (date: Date): string | null {
+    const time = date.getTime()
+    if (!Number.isFinite(time)) return null
+    const second = Math.floor(time / 1000)
+    if (second !== this.#second) {
+      const iso = date.toISOString()
+      this.#second = second
+      this.#prefix = iso.slice(0, -4)
+      return iso
+    }
+    const ms = time - second * 1000
+    return `${this.#prefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`
   }
-  const ms = time - second * 1000
-  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`
 }
+
+const expiresJson = new DateJson()
+const originalExpiresJson = new DateJson()
 
 const plainDate = (value: unknown): value is Date => value instanceof Date && value.toJSON === nativeDateToJSON
 
@@ -167,8 +173,8 @@ export function withJsonDates<T> (cookie: unknown, stringify: () => T): T {
   const swapExpires = plainDate(expires)
   const swapOriginal = plainDate(originalExpires)
   if (!swapExpires && !swapOriginal) return stringify()
-  if (swapExpires) fields.expires = dateJson(expires)
-  if (swapOriginal) fields.originalExpires = dateJson(originalExpires)
+  if (swapExpires) fields.expires = expiresJson.format(expires)
+  if (swapOriginal) fields.originalExpires = originalExpiresJson.format(originalExpires)
   try {
     return stringify()
   } finally {

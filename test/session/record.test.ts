@@ -1,7 +1,8 @@
 import { test } from 'tap'
-import { dateJson, recordJson, withJsonDates } from '../../plugins/session/record.js'
+import { DateJson, recordJson, withJsonDates } from '../../plugins/session/record.js'
 
-test('dateJson writes what JSON.stringify writes for a Date', async (t) => {
+test('DateJson writes what JSON.stringify writes for a Date', async (t) => {
+  const formatter = new DateJson()
   const times = [
     Date.UTC(2030, 0, 1, 12, 0, 0, 0),
     Date.UTC(2030, 0, 1, 12, 0, 0, 7), // same second: the kept prefix, padded milliseconds
@@ -17,9 +18,9 @@ test('dateJson writes what JSON.stringify writes for a Date', async (t) => {
   ]
   for (const time of times) {
     const date = new Date(time)
-    t.equal(dateJson(date), JSON.parse(JSON.stringify(date)), date.toISOString())
+    t.equal(formatter.format(date), JSON.parse(JSON.stringify(date)), date.toISOString())
   }
-  t.equal(dateJson(new Date(Number.NaN)), null, 'an invalid date: null, as its toJSON gives')
+  t.equal(formatter.format(new Date(Number.NaN)), null, 'an invalid date: null, as its toJSON gives')
 })
 
 test('withJsonDates: the same text as JSON.stringify, the cookie given its values back', async (t) => {
