@@ -189,25 +189,27 @@ export const recordJson = (record: Record<string, unknown>): string => withJsonD
 const cookieJson = (cookie: unknown): string => withJsonDates(cookie, () => JSON.stringify(cookie))
 
 /**
- * For the default JSON serializer: the JSON of a rolling record (a snapshot: its cookie a plain
- * copy) as `text`, what to store, and as `candidate`, the same with the cookie's `expires` and
- * `originalExpires` set to `stored`, to compare with what was read. The session's own fields are
- * serialized once for both (only the small cookie twice), where `withStoredExpiry` and a second
- * `stringify` would serialize all of it twice. The cookie comes first in both, as in `snapshot`'s
- * key order (integer-like keys aside, which JSON.stringify would put first: a text that differs only
- * in that order reads back the same, and at worst costs one write that elision could have saved).
+ * For the default JSON serializer, a rolling record (a snapshot: its cookie a plain copy) to compare
+ * with what was read: `tail`, the JSON of its own fields after the cookie, and `candidate`, the
+ * whole text with the cookie's `expires` and `originalExpires` set to `stored`. The fields are
+ * serialized once: `jsonWithTail(record, tail)` gives the text to store, only when it is written
+ * (an unchanged session is not). The cookie comes first in both, as in `snapshot`'s key order
+ * (integer-like keys aside, which JSON.stringify would put first: a text that differs only in that
+ * order reads back the same, and at worst costs one write that elision could have saved).
  * `readText`: the text read, when known as is; a candidate whose fields differ from it cannot
  * match, and is `null` then (its cookie is not serialized).
  */
-export function jsonWithStoredExpiry (record: Record<string, unknown>, stored: StoredExpiry, readText?: string): { text: string, candidate: string | null } {
+export function jsonComparison (record: Record<string, unknown>, stored: StoredExpiry, readText?: string): { tail: string, candidate: string | null } {
   const { cookie, ...fields } = record
   const rest = JSON.stringify(fields)
   const tail = rest === '{}' ? '}' : `,${rest.slice(1)}`
-  const text = `{"cookie":${cookieJson(cookie)}${tail}`
-  if (readText !== undefined && !readText.endsWith(tail)) return { text, candidate: null }
+  if (readText !== undefined && !readText.endsWith(tail)) return { tail, candidate: null }
   const compared = withStoredExpiry(record, stored, (r) => cookieJson(r.cookie))
-  return { text, candidate: `{"cookie":${compared}${tail}` }
+  return { tail, candidate: `{"cookie":${compared}${tail}` }
 }
+
+/** The JSON of a rolling record whose own fields `jsonComparison` gave as `tail`. */
+export const jsonWithTail = (record: Record<string, unknown>, tail: string): string => `{"cookie":${cookieJson(record.cookie)}${tail}`
 
 /**
  * After a touch that did not rewrite the text, the backend's expiry is later than the `expires`

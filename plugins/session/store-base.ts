@@ -7,7 +7,7 @@ import {
 import { report, sessionRef } from './log.js'
 import { JSON_SERIALIZER, normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
 import {
-  applyExpiry, checkRecord, expiryOf, isRolling, jsonWithStoredExpiry, snapshot, storedExpiry, withStoredExpiry,
+  applyExpiry, checkRecord, expiryOf, isRolling, jsonComparison, jsonWithTail, snapshot, storedExpiry, withStoredExpiry,
   type RecordCheck, type SessionInput, type SessionRecord
 } from './record.js'
 import { SignedIds } from './signed-ids.js'
@@ -199,15 +199,17 @@ export abstract class BaseStore implements SessionStore {
     if (expiresAt <= now) return await this.#destroy(sid)
 
     let text: string | undefined
+    /** The JSON of the session's own fields, when serialized for the comparison. */
+    let tail: string | undefined
     const mark = this.#memo.recall(sid)
     if (mark !== undefined && mark.fingerprint !== '') {
       const rolling = isRolling(record)
       let candidate: string | null
       if (rolling && this.options.serializer === JSON_SERIALIZER) {
-        // one serialization of the session's fields gives both the text and the one to compare
-        const both = this.#serialize(() => jsonWithStoredExpiry(record, mark, mark.hashed ? undefined : mark.fingerprint))
-        candidate = both.candidate
-        text = both.text
+        // the session's fields serialized once, for the text to compare and, if written, the one to store
+        const compared = this.#serialize(() => jsonComparison(record, mark, mark.hashed ? undefined : mark.fingerprint))
+        candidate = compared.candidate
+        tail = compared.tail
       } else {
         candidate = rolling ? withStoredExpiry(record, mark, (r) => this.#stringify(r)) : this.#stringify(record)
         if (!rolling) text = candidate
@@ -223,7 +225,10 @@ export abstract class BaseStore implements SessionStore {
         // gone since it was read: write it again
       }
     }
-    text ??= this.#stringify(record)
+    if (text === undefined) {
+      const fields = tail
+      text = fields === undefined ? this.#stringify(record) : this.#serialize(() => jsonWithTail(record, fields))
+    }
     if (!this.options.writeElision) return await this.#call('set', () => this.write(sid, text, expiresAt))
     // once the write has landed, the backend holds this text until this expiry: the next read
     // trusts both, as it would after reading them (RedisStore then reads with one GETEX, not its script)
