@@ -143,7 +143,7 @@ export abstract class BaseStore implements SessionStore {
     this.#check('get', sid)
     const { now } = this.options
     let found = this.#parse(sid, await this.#call('get', () => this.read(sid, this.#memo.recall(sid))))
-    if (found?.entry.expiresAt === undefined && found?.cookieExpires != null && found.cookieExpires <= now()) {
+    if (found !== null && found.entry.expiresAt === undefined && found.cookieExpires !== null && found.cookieExpires <= now()) {
       // the stored cookie has expired, but a refresh may have moved the backend's expiry past it
       found = this.#parse(sid, await this.#call('get', () => this.read(sid, undefined)))
     }
