@@ -54,6 +54,26 @@ export function snapshot (session: object): Record<string, unknown> {
   return out
 }
 
+/**
+ * A deep copy of what `JSON.parse` gave (plain objects, arrays and primitives): the same value
+ * `JSON.parse` of its text would give, for about a tenth of the cost. Objects are copied by spread,
+ * which defines each field (a field named `__proto__` stays a field), and their nested values after.
+ */
+export function cloneParsed<T> (value: T): T {
+  return (value !== null && typeof value === 'object' ? copyParsed(value) : value) as T
+}
+
+function copyParsed (value: object): unknown {
+  if (Array.isArray(value)) return value.map(cloneParsed)
+  const out: Record<string, unknown> = { ...value }
+  for (const key of Object.keys(out)) {
+    const field = out[key]
+    // `key` is an own field of `out`: assigning it never reaches a setter
+    if (field !== null && typeof field === 'object') out[key] = copyParsed(field)
+  }
+  return out
+}
+
 /** Milliseconds since the epoch of a `Date` or a date string; `null` when it is neither. */
 export function timeOf (value: unknown): number | null {
   let time = NaN
@@ -206,6 +226,71 @@ export function jsonComparison (record: Record<string, unknown>, stored: StoredE
   if (readText !== undefined && !readText.endsWith(tail)) return { tail, candidate: null }
   const compared = withStoredExpiry(record, stored, (r) => cookieJson(r.cookie))
   return { tail, candidate: `{"cookie":${compared}${tail}` }
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set()
+const SESSION_COOKIE: ReadonlySet<string> = new Set(['cookie'])
+const ROLLING_EXPIRY: ReadonlySet<string> = new Set(['expires', 'originalExpires'])
+
+/**
+ * Whether a rolling record (a snapshot: its cookie a plain copy) holds the data of `parsed`, what
+ * the default serializer's text last read of the session parsed to, the cookie's `expires` and
+ * `originalExpires` aside: whether `JSON.parse(JSON.stringify(record))` would equal `parsed` with
+ * those two fields left out, key order aside, found without serializing. `false` when it differs
+ * or when it cannot tell without serializing (a value with its own `toJSON` other than a plain
+ * `Date`'s, an instance of a class, a BigInt, an array holding `undefined`...): the caller then
+ * compares the texts.
+ */
+export function sameData (record: Record<string, unknown>, parsed: SessionRecord): boolean {
+  const cookie = record.cookie
+  const stored = parsed.cookie
+  return cookie !== null && typeof cookie === 'object' && stored !== null && typeof stored === 'object' &&
+    sameFields(cookie, stored, ROLLING_EXPIRY) && sameFields(record, parsed, SESSION_COOKIE)
+}
+
+/** `sameData` of two objects' fields but `skip`; fields JSON leaves out (undefined, functions, symbols) count as absent. */
+function sameFields (value: object, parsed: Record<string, unknown>, skip: ReadonlySet<string>): boolean {
+  const fields = value as Record<string, unknown>
+  let count = 0
+  for (const key of Object.keys(fields)) {
+    if (skip.has(key)) continue
+    const field = fields[key]
+    if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue
+    if (!Object.hasOwn(parsed, key) || !sameValue(field, parsed[key])) return false
+    count++
+  }
+  let parsedCount = 0
+  for (const key of Object.keys(parsed)) {
+    if (!skip.has(key)) parsedCount++
+  }
+  return count === parsedCount
+}
+
+function sameValue (value: unknown, parsed: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value === parsed
+    case 'number':
+      return Number.isFinite(value) ? value === parsed : parsed === null
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (value === null) return parsed === null
+  if (plainDate(value)) return parsed === (Number.isFinite(value.getTime()) ? value.toISOString() : null)
+  if (parsed === null || typeof parsed !== 'object') return false
+  if (Array.isArray(value)) {
+    if (!Array.isArray(parsed) || parsed.length !== value.length) return false
+    for (let i = 0; i < value.length; i++) {
+      if (!sameValue(value[i], parsed[i])) return false
+    }
+    return true
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (Array.isArray(parsed) || (proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false
+  return sameFields(value, parsed as Record<string, unknown>, NO_KEYS)
 }
 
 /** The JSON of a rolling record whose own fields `jsonComparison` gave as `tail`. */

@@ -7,11 +7,11 @@ import {
 import { report, sessionRef } from './log.js'
 import { JSON_SERIALIZER, normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
 import {
-  applyExpiry, checkRecord, expiryOf, isRolling, jsonComparison, jsonWithTail, snapshot, storedExpiry, withStoredExpiry,
+  applyExpiry, checkRecord, cloneParsed, expiryOf, isRolling, jsonComparison, jsonWithTail, sameData, snapshot, storedExpiry, withStoredExpiry,
   type RecordCheck, type SessionInput, type SessionRecord
 } from './record.js'
 import { SignedIds } from './signed-ids.js'
-import { canSkipRefresh, matches, ReadMemo, type ReadMark } from './write-elision.js'
+import { canSkipRefresh, FINGERPRINT_TEXT_MAX, matches, ReadMemo, type ParsedText, type ReadMark } from './write-elision.js'
 
 /** What a backend holds under a session id. */
 export interface StoredEntry {
@@ -32,6 +32,8 @@ interface ReadRecord {
   record: SessionRecord
   /** The time of the stored cookie's `expires`; `null` when it has none. */
   cookieExpires: number | null
+  /** The parse of the same text kept from an earlier read, when `record` is a copy of it. */
+  kept: ParsedText | undefined
 }
 
 const isFleetError = (err: unknown): boolean =>
@@ -142,13 +144,15 @@ export abstract class BaseStore implements SessionStore {
   async #get (sid: string): Promise<SessionRecord | null> {
     this.#check('get', sid)
     const { now } = this.options
-    let found = this.#parse(sid, await this.#call('get', () => this.read(sid, this.#memo.recall(sid))))
+    const mark = this.#memo.recall(sid)
+    let found = this.#parse(sid, await this.#call('get', () => this.read(sid, mark)), mark)
     if (found !== null && found.entry.expiresAt === undefined && found.cookieExpires !== null && found.cookieExpires <= now()) {
       // the stored cookie has expired, but a refresh may have moved the backend's expiry past it
-      found = this.#parse(sid, await this.#call('get', () => this.read(sid, undefined)))
+      found = this.#parse(sid, await this.#call('get', () => this.read(sid, undefined)), undefined)
     }
     if (found === null) return null
-    const { entry, record, cookieExpires } = found
+    const { entry, cookieExpires } = found
+    let { record } = found
     const known = entry.expiresAt === undefined ? cookieExpires : entry.expiresAt
     const expiresAt = known ?? cookieExpires
     if (expiresAt !== null && expiresAt <= now()) {
@@ -157,18 +161,36 @@ export abstract class BaseStore implements SessionStore {
       return null
     }
     if (this.options.writeElision) {
-      this.#memo.remember(sid, entry.text, storedExpiry(record), known)
+      this.#memo.remember(sid, entry.text, storedExpiry(record), known, found.kept ?? this.#keep(entry.text, record, cookieExpires))
     }
     applyExpiry(record, known, cookieExpires)
-    this.#signedIds.lend(sid, record)
+    record = this.#signedIds.lend(sid, record)
     return record
   }
 
-  /** The entry read, parsed and checked; `null` when there is none or it is corrupt (logged), its mark forgotten then. */
-  #parse (sid: string, entry: StoredEntry | undefined | null): ReadRecord | null {
+  /**
+   * The parse of a text to keep for the next read of it, taken before the record is handed out:
+   * for the default serializer (whose records are what `cloneParsed` copies) and a text kept as it
+   * is in the mark (not hashed), else `undefined`.
+   */
+  #keep (text: string, record: SessionRecord, cookieExpires: number | null): ParsedText | undefined {
+    if (this.options.serializer !== JSON_SERIALIZER || text.length > FINGERPRINT_TEXT_MAX) return undefined
+    return { record: cloneParsed(record), cookieExpires }
+  }
+
+  /**
+   * The entry read, parsed and checked; `null` when there is none or it is corrupt (logged), its
+   * mark forgotten then. `mark`: the session's mark when it was read; a text it kept the parse of
+   * is copied from that, not parsed again.
+   */
+  #parse (sid: string, entry: StoredEntry | undefined | null, mark: ReadMark | undefined): ReadRecord | null {
     if (entry == null) {
       this.#memo.forget(sid)
       return null
+    }
+    const kept = mark?.parsed
+    if (kept !== undefined && entry.text === mark!.fingerprint) {
+      return { entry, record: cloneParsed(kept.record), cookieExpires: kept.cookieExpires, kept }
     }
     const { serializer, logger } = this.options
     let parsed: unknown
@@ -187,7 +209,7 @@ export abstract class BaseStore implements SessionStore {
       report(logger, 'warn', new FST_FLEET_SESSION_CORRUPT(ref, check.problem, { cause }), { session: ref })
       return null
     }
-    return { entry, record: parsed as SessionRecord, cookieExpires: check.expires }
+    return { entry, record: parsed as SessionRecord, cookieExpires: check.expires, kept: undefined }
   }
 
   async #set (sid: string, session: SessionInput): Promise<void> {
@@ -204,17 +226,22 @@ export abstract class BaseStore implements SessionStore {
     const mark = this.#memo.recall(sid)
     if (mark !== undefined && mark.fingerprint !== '') {
       const rolling = isRolling(record)
-      let candidate: string | null
-      if (rolling && this.options.serializer === JSON_SERIALIZER) {
-        // the session's fields serialized once, for the text to compare and, if written, the one to store
-        const compared = this.#serialize(() => jsonComparison(record, mark, mark.hashed ? undefined : mark.fingerprint))
-        candidate = compared.candidate
-        tail = compared.tail
-      } else {
-        candidate = rolling ? withStoredExpiry(record, mark, (r) => this.#stringify(r)) : this.#stringify(record)
-        if (!rolling) text = candidate
+      // the parse kept of the text read (default serializer), compared field by field; else the texts
+      let unchanged = rolling && mark.parsed !== undefined && sameData(record, mark.parsed.record)
+      if (!unchanged) {
+        let candidate: string | null
+        if (rolling && this.options.serializer === JSON_SERIALIZER) {
+          // the session's fields serialized once, for the text to compare and, if written, the one to store
+          const compared = this.#serialize(() => jsonComparison(record, mark, mark.hashed ? undefined : mark.fingerprint))
+          candidate = compared.candidate
+          tail = compared.tail
+        } else {
+          candidate = rolling ? withStoredExpiry(record, mark, (r) => this.#stringify(r)) : this.#stringify(record)
+          if (!rolling) text = candidate
+        }
+        unchanged = candidate !== null && matches(mark, candidate)
       }
-      if (candidate !== null && matches(mark, candidate)) {
+      if (unchanged) {
         // unchanged since read: at most the expiry moves
         if (this.options.disableTouch) return
         if (mark.expiresAt !== null && canSkipRefresh(mark.expiresAt, expiresAt, now, this.options.touchAfterMs)) return

@@ -1,12 +1,21 @@
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import type { StoredExpiry } from './record.js'
+import type { SessionRecord, StoredExpiry } from './record.js'
 
 /** How many sessions read or written by this process are remembered for write elision. */
 export const READ_MEMO_MAX = 10_000
 
 /** Stored texts up to this many characters are kept as they are in a mark; longer ones as a hash. */
 export const FINGERPRINT_TEXT_MAX = 512
+
+/**
+ * A text read, parsed and checked, kept so that reading the same text again costs a copy of it,
+ * not a parse: the record (never handed out; `get` returns copies) and its cookie's expiry.
+ */
+export interface ParsedText {
+  record: SessionRecord
+  cookieExpires: number | null
+}
 
 /** A stored text, as a fingerprint, with its expiry fields. */
 export interface TextMark extends StoredExpiry {
@@ -16,6 +25,8 @@ export interface TextMark extends StoredExpiry {
   hashed: boolean
   /** The backend's expiry of the text (moved by each refresh since); `null` if it had none. */
   expiresAt: number | null
+  /** The text parsed, when it was read (not only written) and is kept as it is (not hashed). */
+  parsed: ParsedText | undefined
 }
 
 /** What this process last read or wrote of a session. */
@@ -68,11 +79,14 @@ export class ReadMemo {
    * Remembers `text` as read for `sid`, with the cookie's stored expiry fields and the backend's
    * expiry. Texts up to 512 characters are kept as they are (a string compare costs less than a
    * hash, and a MemoryStore mark shares the string it stores), longer ones as their SHA-256.
+   * `parsed`: the text parsed, for the next read of the same text (kept only with an unhashed one).
    */
-  remember (sid: string, text: string, stored: StoredExpiry, expiresAt: number | null): void {
+  remember (sid: string, text: string, stored: StoredExpiry, expiresAt: number | null, parsed?: ParsedText): void {
+    const next = textMark(text, stored, expiresAt)
+    if (!next.hashed) next.parsed = parsed
     const mark = this.#marks.get(sid)
-    if (mark === undefined) this.#marks.set(sid, { ...textMark(text, stored, expiresAt), writing: null, landed: null })
-    else Object.assign(mark, textMark(text, stored, expiresAt))
+    if (mark === undefined) this.#marks.set(sid, { ...next, writing: null, landed: null })
+    else Object.assign(mark, next)
   }
 
   /** A write of `text` to `sid` starts. `mark`: its current one, if any. */
@@ -83,6 +97,7 @@ export class ReadMemo {
       this.#marks.set(sid, mark)
     } else {
       mark.fingerprint = ''
+      mark.parsed = undefined
       mark.writing = next
     }
     return { mark, text: next }
@@ -124,7 +139,8 @@ function textMark (text: string, stored: StoredExpiry, expiresAt: number | null)
     hashed,
     expires: stored.expires,
     originalExpires: stored.originalExpires,
-    expiresAt
+    expiresAt,
+    parsed: undefined
   }
 }
 

@@ -94,9 +94,8 @@ test('SignedIds', async (t) => {
 
   const ids = new SignedIds()
   const lent = (sid: string): unknown[] => {
-    const record = {}
-    ids.lend(sid, record)
-    return [(record as Record<symbol, unknown>)[idKey], (record as Record<symbol, unknown>)[signedKey]]
+    const record = ids.lend(sid, {}) as Record<symbol, unknown>
+    return [record[idKey], record[signedKey]]
   }
   ids.learn('a', { user: 'ada' })
   t.strictSame(lent('a'), [undefined, undefined], 'nothing before a Session came')
@@ -111,12 +110,23 @@ test('SignedIds', async (t) => {
   ids.learn('a', { user: 'ada' })
   t.strictSame(lent('a'), ['a', 'a.sig'], 'a plain object later changes nothing')
 
-  const record = { user: 'ada' }
-  ids.lend('a', record)
+  const plain = { user: 'ada' }
+  t.equal(ids.lend('b', plain), plain, 'an unknown id: the record itself')
+  const record = ids.lend('a', plain)
+  t.not(record, plain, 'a known one: a copy carrying the ids')
   t.strictSame(Object.keys(record), ['user'])
   t.strictSame(Object.getOwnPropertySymbols(record), [idKey, signedKey])
   t.equal(Object.getOwnPropertyDescriptor(record, signedKey)?.enumerable, false, 'not enumerable')
   t.strictSame({ ...record }, { user: 'ada' }, 'not copied by spreading')
+  t.strictSame(Object.getPrototypeOf(record), Object.prototype, 'a plain object')
+
+  // a field named __proto__ (JSON.parse makes it an own field) would reach the setter through Object.assign
+  const odd = JSON.parse('{"__proto__":{"polluted":true},"user":"ada"}') as Record<string, unknown>
+  const oddLent = ids.lend('a', odd) as Record<string | symbol, unknown>
+  t.equal(oddLent, odd, 'a record with a __proto__ field gets the ids itself')
+  t.equal(oddLent[signedKey], 'a.sig')
+  t.strictSame(Object.getPrototypeOf(oddLent), Object.prototype, 'its prototype untouched')
+  t.strictSame(Object.keys(oddLent), ['__proto__', 'user'], 'the field kept as a field')
 
   ids.forget('a')
   t.strictSame(lent('a'), [undefined, undefined], 'forgotten')

@@ -69,6 +69,72 @@ test('an unchanged rolling session: nothing within touchAfter, then only a refre
   t.equal(store.entries.get('a')?.expiresAt, now() + HOUR, 'expiry of the last refresh')
 })
 
+test('reading the same text again gives a fresh copy of its first parse; a new text is parsed', async (t) => {
+  const { store, now } = setup()
+  await store.set('a', { cookie: cookie(now()), user: 'ada', prefs: { theme: 'dark', tags: ['x'] } })
+  const first = await store.get('a') as SessionRecord & { prefs: { theme: string, tags: string[] } }
+  const second = await store.get('a') as typeof first
+  t.strictSame(second, first, 'the same record')
+  t.not(second, first)
+  t.not(second.prefs, first.prefs, 'nested objects are not shared')
+  t.not(second.cookie, first.cookie)
+  first.prefs.tags.push('changed by a request')
+  first.prefs.theme = 'light'
+  first.user = 'eve'
+  const third = await store.get('a') as typeof first
+  t.strictSame(third.prefs, { theme: 'dark', tags: ['x'] }, 'what a request did to a record it got reaches no other read')
+  t.equal(third.user, 'ada')
+
+  // another process replaced the text: what is read is parsed, and a rolled set of it is written
+  const entry = store.entries.get('a')!
+  entry.text = entry.text.replace('"ada"', '"bob"')
+  const fourth = await store.get('a')
+  t.equal(fourth?.user, 'bob', 'the new text is what is read')
+  t.equal((await store.get('a'))?.user, 'bob', 'and again from its own parse')
+  store.takeCalls()
+  await store.set('a', { ...rolled(fourth, now()), user: 'carl' })
+  t.strictSame(store.takeCalls(), ['write'], 'a change is written')
+  t.equal((await store.get('a'))?.user, 'carl', 'a write is read back, not an older parse')
+})
+
+test('a rolled session compared with the kept parse: unchanged data is not written, a change is, a value it cannot judge is compared as text', async (t) => {
+  const { store, advance, now } = setup()
+  const login = new Date(Date.UTC(2029, 11, 1))
+  await store.set('a', { cookie: cookie(now()), user: 'ada', login, cart: { items: [1, 2] } })
+  await store.get('a')
+  store.takeCalls()
+  advance(1000)
+  let got = await store.get('a')
+  await store.set('a', { ...rolled(got, now()), login })
+  t.strictSame(store.takeCalls(), ['read'], 'the same data (a Date as the text it was stored as): no write, no refresh within touchAfter')
+  got = await store.get('a')
+  await store.set('a', { ...rolled(got, now()), cart: { items: [1, 2, 3] } })
+  t.strictSame(store.takeCalls(), ['read', 'write'], 'a nested change: written')
+  t.strictSame((await store.get('a'))?.cart, { items: [1, 2, 3] })
+  got = await store.get('a')
+  class Tag { toJSON (): string { return 'tag' } }
+  await store.set('a', { ...rolled(got, now()), tag: new Tag() })
+  t.strictSame(store.takeCalls(), ['read', 'read', 'write'], 'a field added: written')
+  got = await store.get('a')
+  await store.set('a', { ...rolled(got, now()), tag: new Tag() })
+  t.strictSame(store.takeCalls(), ['read'], 'a value with its own toJSON is compared as text: unchanged, not written')
+  got = await store.get('a')
+  await t.rejects(store.set('a', { ...rolled(got, now()), n: 1n }), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'what JSON cannot hold still fails, coded')
+})
+
+test('a custom serializer\'s texts are parsed on every read', async (t) => {
+  let parses = 0
+  const serializer = {
+    stringify: (s: Record<string, unknown>) => JSON.stringify(s),
+    parse: (text: string) => { parses++; return JSON.parse(text) as unknown }
+  }
+  const { store, now } = setup({ serializer })
+  await store.set('a', { cookie: cookie(now()), user: 'ada' })
+  await store.get('a')
+  await store.get('a')
+  t.equal(parses, 2, 'its parse may give what a copy of JSON cannot hold')
+})
+
 test('a session longer than 512 characters is remembered as a hash, with the same effect', async (t) => {
   const { store, advance, now } = setup()
   await store.set('a', { cookie: cookie(now()), notes: 'n'.repeat(FINGERPRINT_TEXT_MAX) })
@@ -126,18 +192,20 @@ test('a changed rolling session (default JSON): what is written is the JSON of t
   t.strictSame(got, JSON.parse(store.entries.get('a')?.text as string), 'it reads back as written')
   t.equal(await write({}), store.entries.get('a')?.text, 'a session with no field but its cookie and the change')
 
-  // an integer-like key: JSON.stringify puts it before the cookie, the store after; same data
+  // an integer-like key: JSON.stringify puts it before the cookie, the store's comparison after; same data
   await store.set('b', { cookie: cookie(now()), 7: 'seven', user: 'ada' })
   t.match(store.entries.get('b')?.text, /^\{"7":"seven","cookie":/, 'a first write is JSON.stringify\'s')
+  const firstText = store.entries.get('b')?.text
   let read = await store.get('b')
   store.takeCalls()
   await store.set('b', { ...rolled(read, now()), 7: 'seven', user: 'ada' })
-  t.strictSame(store.takeCalls(), ['write'], 'unchanged, but ordered differently: written once')
-  t.match(store.entries.get('b')?.text, /^\{"cookie":.*,"7":"seven","user":"ada"\}$/)
+  t.strictSame(store.takeCalls(), [], 'unchanged, though ordered differently: the same data, not written')
+  t.equal(store.entries.get('b')?.text, firstText)
   read = await store.get('b')
   t.equal(read?.[7], 'seven')
-  await store.set('b', { ...rolled(read, now()), 7: 'seven', user: 'ada' })
-  t.strictSame(store.takeCalls(), ['read'], 'then elided as usual')
+  await store.set('b', { ...rolled(read, now()), 7: 'eight', user: 'ada' })
+  t.strictSame(store.takeCalls(), ['read', 'write'], 'changed: written')
+  t.match(store.entries.get('b')?.text, /^\{"cookie":.*,"7":"eight","user":"ada"\}$/, 'the cookie first, as the store writes rolling sessions')
 
   read = await store.get('a')
   await t.rejects(store.set('a', { ...rolled(read, now()), big: 1n }), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'a value JSON cannot hold, after a read')
