@@ -34,6 +34,12 @@ interface ReadRecord {
   cookieExpires: number | null
   /** The parse of the same text kept from an earlier read, when `record` is a copy of it. */
   kept: ParsedText | undefined
+  /**
+   * Whether this process read the same text before (not only wrote it): a text read twice is
+   * likely read again (a session that does not change), so its parse is worth keeping; one this
+   * process has just written is likely changed again before long.
+   */
+  readBefore: boolean
 }
 
 const isFleetError = (err: unknown): boolean =>
@@ -161,7 +167,7 @@ export abstract class BaseStore implements SessionStore {
       return null
     }
     if (this.options.writeElision) {
-      this.#memo.remember(sid, entry.text, storedExpiry(record), known, found.kept ?? this.#keep(entry.text, record, cookieExpires))
+      this.#memo.remember(sid, entry.text, storedExpiry(record), known, found.kept ?? (found.readBefore ? this.#keep(entry.text, record, cookieExpires) : undefined))
     }
     applyExpiry(record, known, cookieExpires)
     record = this.#signedIds.lend(sid, record)
@@ -188,9 +194,10 @@ export abstract class BaseStore implements SessionStore {
       this.#memo.forget(sid)
       return null
     }
-    const kept = mark?.parsed
-    if (kept !== undefined && entry.text === mark!.fingerprint) {
-      return { entry, record: cloneParsed(kept.record), cookieExpires: kept.cookieExpires, kept }
+    const known = mark !== undefined && entry.text === mark.fingerprint
+    const kept = known ? mark.parsed : undefined
+    if (kept !== undefined) {
+      return { entry, record: cloneParsed(kept.record), cookieExpires: kept.cookieExpires, kept, readBefore: true }
     }
     const { serializer, logger } = this.options
     let parsed: unknown
@@ -209,7 +216,7 @@ export abstract class BaseStore implements SessionStore {
       report(logger, 'warn', new FST_FLEET_SESSION_CORRUPT(ref, check.problem, { cause }), { session: ref })
       return null
     }
-    return { entry, record: parsed as SessionRecord, cookieExpires: check.expires, kept: undefined }
+    return { entry, record: parsed as SessionRecord, cookieExpires: check.expires, kept: undefined, readBefore: known && mark.read }
   }
 
   async #set (sid: string, session: SessionInput): Promise<void> {

@@ -25,7 +25,9 @@ export interface TextMark extends StoredExpiry {
   hashed: boolean
   /** The backend's expiry of the text (moved by each refresh since); `null` if it had none. */
   expiresAt: number | null
-  /** The text parsed, when it was read (not only written) and is kept as it is (not hashed). */
+  /** Whether the text was read (not only written). */
+  read: boolean
+  /** The text parsed, once it was read twice and when kept as it is (not hashed). */
   parsed: ParsedText | undefined
 }
 
@@ -83,6 +85,7 @@ export class ReadMemo {
    */
   remember (sid: string, text: string, stored: StoredExpiry, expiresAt: number | null, parsed?: ParsedText): void {
     const next = textMark(text, stored, expiresAt)
+    next.read = true
     if (!next.hashed) next.parsed = parsed
     const mark = this.#marks.get(sid)
     if (mark === undefined) this.#marks.set(sid, { ...next, writing: null, landed: null })
@@ -140,6 +143,7 @@ function textMark (text: string, stored: StoredExpiry, expiresAt: number | null)
     expires: stored.expires,
     originalExpires: stored.originalExpires,
     expiresAt,
+    read: false,
     parsed: undefined
   }
 }

@@ -120,6 +120,17 @@ test('a rolled session compared with the kept parse: unchanged data is not writt
   t.strictSame(store.takeCalls(), ['read'], 'a value with its own toJSON is compared as text: unchanged, not written')
   got = await store.get('a')
   await t.rejects(store.set('a', { ...rolled(got, now()), n: 1n }), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'what JSON cannot hold still fails, coded')
+
+  // an integer-like key: JSON.stringify puts it before the cookie, the text comparison after
+  await store.set('b', { cookie: cookie(now()), 7: 'seven', user: 'ada' })
+  const written = store.entries.get('b')?.text
+  t.match(written, /^\{"7":"seven","cookie":/)
+  await store.get('b')
+  got = await store.get('b')
+  store.takeCalls()
+  await store.set('b', { ...rolled(got, now()), 7: 'seven', user: 'ada' })
+  t.strictSame(store.takeCalls(), [], 'read twice, compared field by field: the same data in another order is not written')
+  t.equal(store.entries.get('b')?.text, written)
 })
 
 test('a custom serializer\'s texts are parsed on every read', async (t) => {
@@ -192,20 +203,18 @@ test('a changed rolling session (default JSON): what is written is the JSON of t
   t.strictSame(got, JSON.parse(store.entries.get('a')?.text as string), 'it reads back as written')
   t.equal(await write({}), store.entries.get('a')?.text, 'a session with no field but its cookie and the change')
 
-  // an integer-like key: JSON.stringify puts it before the cookie, the store's comparison after; same data
+  // an integer-like key: JSON.stringify puts it before the cookie, the store after; same data
   await store.set('b', { cookie: cookie(now()), 7: 'seven', user: 'ada' })
   t.match(store.entries.get('b')?.text, /^\{"7":"seven","cookie":/, 'a first write is JSON.stringify\'s')
-  const firstText = store.entries.get('b')?.text
   let read = await store.get('b')
   store.takeCalls()
   await store.set('b', { ...rolled(read, now()), 7: 'seven', user: 'ada' })
-  t.strictSame(store.takeCalls(), [], 'unchanged, though ordered differently: the same data, not written')
-  t.equal(store.entries.get('b')?.text, firstText)
+  t.strictSame(store.takeCalls(), ['write'], 'unchanged, but ordered differently: written once')
+  t.match(store.entries.get('b')?.text, /^\{"cookie":.*,"7":"seven","user":"ada"\}$/)
   read = await store.get('b')
   t.equal(read?.[7], 'seven')
-  await store.set('b', { ...rolled(read, now()), 7: 'eight', user: 'ada' })
-  t.strictSame(store.takeCalls(), ['read', 'write'], 'changed: written')
-  t.match(store.entries.get('b')?.text, /^\{"cookie":.*,"7":"eight","user":"ada"\}$/, 'the cookie first, as the store writes rolling sessions')
+  await store.set('b', { ...rolled(read, now()), 7: 'seven', user: 'ada' })
+  t.strictSame(store.takeCalls(), ['read'], 'then elided as usual')
 
   read = await store.get('a')
   await t.rejects(store.set('a', { ...rolled(read, now()), big: 1n }), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'a value JSON cannot hold, after a read')
