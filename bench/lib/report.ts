@@ -42,6 +42,10 @@ export function describeMethod (config: BenchConfig): string[] {
       '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median. ' +
       'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
       'medians of the rounds too (fleet / anchor).',
+    'Server CPU µs/request (in the notes): the user + system CPU time of the server process and its children (a cluster\'s ' +
+      'workers), read from `/proc/<pid>/stat` (10 ms ticks) before and after each measured load, over its successful requests; ' +
+      'medians of the rounds. It does not count the load generator or a backend (Redis), and moves less than req/s from run ' +
+      'to run on a shared machine.',
     `HTTP/2: \`h2load -c ${connections} -m ${streams} -t 1 -D ${duration}s https://127.0.0.1:PORT/…\` ` +
       '(timing-based, so no `-n`); req/s is h2load\'s figure less the failed share; h2load reports no percentiles, so the notes ' +
       'give its mean time per request. Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.',

@@ -2,6 +2,7 @@ import { autocannonVersion, runAutocannon } from './autocannon.js'
 import type { BenchConfig } from './config.js'
 import { h2loadVersion, runH2load } from './h2load.js'
 import { ToolMissingError, type LoadParams, type LoadResult } from './load.js'
+import { processTreeCpu } from './process-cpu.js'
 import { resolveRequest, type LoadMetric, type LoadRequest, type Protocol, type Scenario, type ScenarioSetup, type Target } from './scenario.js'
 import { startServer, type ServerProcess } from './server-process.js'
 import { formatFigure, formatRps, formatMs } from './stats.js'
@@ -36,13 +37,22 @@ export interface RunContext {
 const errorRows = (scenario: Scenario, error: string, failed: boolean): RowResult[] =>
   scenario.anchors.map((a) => ({ scenario: scenario.name, anchor: a.label, protocol: scenario.protocol, error, failed, notes: scenario.notes }))
 
-/** Runs `load` with the scenario's metrics taken around it; their figures land in the result's `metrics`. */
-async function measured (metrics: readonly LoadMetric[], target: Target, load: () => Promise<LoadResult>): Promise<LoadResult> {
-  if (metrics.length === 0) return await load()
+/** The label of the figure every load gets where `/proc` can be read: the server's CPU per request. */
+export const SERVER_CPU = 'server CPU µs/request'
+
+/**
+ * Runs `load` with the scenario's metrics taken around it, and the CPU the server process and its
+ * children (a cluster's workers) used during it over its successful requests; the figures land in
+ * the result's `metrics`.
+ */
+async function measured (metrics: readonly LoadMetric[], target: Target, serverPid: number, load: () => Promise<LoadResult>): Promise<LoadResult> {
   const ends = []
   for (const metric of metrics) ends.push(await metric.start(target))
+  const cpuBefore = processTreeCpu(serverPid)
   const result = await load()
+  const cpuAfter = processTreeCpu(serverPid)
   const figures: Record<string, number> = {}
+  if (cpuBefore !== null && cpuAfter !== null && result.requests > 0) figures[SERVER_CPU] = (cpuAfter - cpuBefore) * 1e6 / result.requests
   for (const [i, metric] of metrics.entries()) figures[metric.label] = await ends[i]!(result)
   return { ...result, metrics: figures }
 }
@@ -93,7 +103,7 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
     }
     for (let round = 1; round <= config.rounds; round++) {
       for (let i = 0; i < entries.length; i++) {
-        const result = await measured(setup.metrics ?? [], targets[i]!, () => load(i, config.duration))
+        const result = await measured(setup.metrics ?? [], targets[i]!, servers[i]!.pid, () => load(i, config.duration))
         runs[i]!.push(result)
         const latency = Number.isFinite(result.p99Ms) ? `p99 ${formatMs(result.p99Ms)}` : `mean ${formatMs(result.meanMs)}`
         const figures = Object.entries(result.metrics ?? {}).map(([label, value]) => `, ${label} ${formatFigure(value)}`).join('')

@@ -10,6 +10,10 @@ const DEFAULT_METHOD = [
     '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median. ' +
     'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
     'medians of the rounds too (fleet / anchor).',
+  'Server CPU µs/request (in the notes): the user + system CPU time of the server process and its children (a cluster\'s ' +
+    'workers), read from `/proc/<pid>/stat` (10 ms ticks) before and after each measured load, over its successful requests; ' +
+    'medians of the rounds. It does not count the load generator or a backend (Redis), and moves less than req/s from run ' +
+    'to run on a shared machine.',
   'HTTP/2: `h2load -c 10 -m 10 -t 1 -D 5s https://127.0.0.1:PORT/…` (timing-based, so no `-n`); req/s is ' +
     'h2load\'s figure less the failed share; h2load reports no percentiles, so the notes give its mean time per request. ' +
     'Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.',
@@ -26,19 +30,20 @@ test('describeMethod: the default settings', async (t) => {
 test('describeMethod: no warm-up, one round, the tools\' parameters', async (t) => {
   const config: BenchConfig = { duration: 0.5, rounds: 1, warmup: 0, connections: 2, streams: 4, only: undefined, results: undefined }
   const lines = describeMethod(config)
-  t.equal(lines.length, 5)
+  t.equal(lines.length, 6)
   t.equal(lines[1], 'Per scenario: 1 round in which the fleet server and each anchor are loaded in turn (A B A B …), 0.5 s each. ' +
     'Figures are the medians of the rounds; ratio = fleet / anchor (above 1: fleet is faster). ' +
     'Spread = half the range of the rounds\' req/s around their median. ' +
     'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
     'medians of the rounds too (fleet / anchor).')
-  t.equal(lines[2], 'HTTP/2: `h2load -c 2 -m 4 -t 1 -D 0.5s https://127.0.0.1:PORT/…` (timing-based, so no `-n`); req/s is ' +
+  t.equal(lines[2], DEFAULT_METHOD[2], 'the CPU figure')
+  t.equal(lines[3], 'HTTP/2: `h2load -c 2 -m 4 -t 1 -D 0.5s https://127.0.0.1:PORT/…` (timing-based, so no `-n`); req/s is ' +
     'h2load\'s figure less the failed share; h2load reports no percentiles, so the notes give its mean time per request. ' +
     'Failed = h2load\'s failed requests (errored, timed out, 4xx/5xx) + 3xx responses.')
-  t.equal(lines[3], 'HTTP/1.1: autocannon (programmatic API) with 2 connections, pipelining 1, 0.5 s, TLS without certificate check ' +
+  t.equal(lines[4], 'HTTP/1.1: autocannon (programmatic API) with 2 connections, pipelining 1, 0.5 s, TLS without certificate check ' +
     'and without ALPN (so an `allowHTTP1` server answers in HTTP/1.1); req/s = 2xx responses / duration; p99 is ' +
     'autocannon\'s latency histogram (whole milliseconds). Failed = connection errors and timeouts + non-2xx responses.')
-  t.strictSame([lines[0], lines[4]], [DEFAULT_METHOD[0], DEFAULT_METHOD[4]])
+  t.strictSame([lines[0], lines[5]], [DEFAULT_METHOD[0], DEFAULT_METHOD[5]])
   t.equal(describeMethod({ ...config, warmup: 2, rounds: 2 })[1], 'Per scenario: one unmeasured 2 s warm-up load per server, then ' +
     '2 rounds in which the fleet server and each anchor are loaded in turn (A B A B …), 0.5 s each. ' +
     'Figures are the medians of the rounds; ratio = fleet / anchor (above 1: fleet is faster). ' +
