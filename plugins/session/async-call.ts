@@ -19,17 +19,95 @@ export function settle<T> (promise: Promise<T>, callback: StoreCallback<T> | nul
   return undefined
 }
 
+/** A call `Deadlines` bounds. */
+interface Bounded {
+  /** `performance.now()` past which it fails. */
+  deadline: number
+  fail: () => void
+  settled: boolean
+}
+
 /**
- * `promise`, or a rejection with `onTimeout()` once `ms` have passed. The timer is cleared as soon
- * as the promise settles; while a call is pending it keeps the process alive (at most `ms`), so a
- * caller awaiting an answer gets one, the timeout error at worst.
+ * Bounds promises by `ms` with one timer for all of them instead of one each (a timer set and
+ * cleared per call costs several times the call's own promise). Every call gets the same `ms`,
+ * so deadlines come in order: the timer runs for the oldest call still pending and, when it
+ * fires, fails the calls past their deadline and runs again for the next one. A call fails
+ * within a millisecond or two of its deadline. While a call is pending the timer keeps the process
+ * alive (at most `ms`); once none is, it no longer does.
  */
-export function withTimeout<T> (promise: PromiseLike<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms)
-    promise.then(
-      (value) => { clearTimeout(timer); resolve(value) },
-      (err: unknown) => { clearTimeout(timer); reject(err) }
-    )
-  })
+export class Deadlines {
+  readonly #ms: number
+  readonly #queue: Bounded[] = []
+  #head = 0
+  #pending = 0
+  #timer: NodeJS.Timeout | null = null
+
+  constructor (ms: number) {
+    this.#ms = ms
+  }
+
+  /** `promise`, or a rejection with `onTimeout()` once `ms` have passed. */
+  bound<T> (promise: PromiseLike<T>, onTimeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const call: Bounded = { deadline: performance.now() + this.#ms, fail: () => reject(onTimeout()), settled: false }
+      this.#queue.push(call)
+      if (this.#pending++ === 0) this.#hold()
+      promise.then((value) => {
+        if (this.#settle(call)) resolve(value)
+      }, (err: unknown) => {
+        if (this.#settle(call)) reject(err)
+      })
+    })
+  }
+
+  /** Marks `call` settled; `false` when it already was (it timed out). */
+  #settle (call: Bounded): boolean {
+    if (call.settled) return false
+    call.settled = true
+    if (--this.#pending === 0) this.#timer?.unref()
+    this.#drop()
+    return true
+  }
+
+  /** Arms the timer, or makes the armed one keep the process alive again. */
+  #hold (): void {
+    if (this.#timer === null) this.#arm(this.#ms)
+    else this.#timer.ref()
+  }
+
+  /** Runs the timer `delay` ms from now; only while a call is pending (it holds the process). */
+  #arm (delay: number): void {
+    this.#timer = setTimeout(this.#expire, Math.max(1, Math.ceil(delay)))
+  }
+
+  /** Removes the settled calls at the head of the queue. */
+  #drop (): void {
+    const queue = this.#queue
+    while (this.#head < queue.length && queue[this.#head]!.settled) this.#head++
+    if (this.#head === queue.length) {
+      queue.length = 0
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      queue.splice(0, this.#head)
+      this.#head = 0
+    }
+  }
+
+  readonly #expire = (): void => {
+    this.#timer = null
+    const now = performance.now()
+    const queue = this.#queue
+    while (this.#head < queue.length) {
+      const call = queue[this.#head]!
+      if (!call.settled) {
+        if (call.deadline > now) break
+        call.settled = true
+        this.#pending--
+        call.fail()
+      }
+      this.#head++
+    }
+    this.#drop()
+    if (this.#head < queue.length) this.#arm(queue[this.#head]!.deadline - now)
+  }
 }

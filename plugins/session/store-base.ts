@@ -1,4 +1,4 @@
-import { isThenable, settle, withTimeout, type MaybePromise, type StoreCallback } from './async-call.js'
+import { Deadlines, isThenable, settle, type MaybePromise, type StoreCallback } from './async-call.js'
 import type { SessionStore } from './contract.js'
 import {
   FST_FLEET_SESSION_BACKEND, FST_FLEET_SESSION_CLOSED, FST_FLEET_SESSION_CORRUPT, FST_FLEET_SESSION_INVALID_ID,
@@ -60,6 +60,7 @@ export abstract class BaseStore implements SessionStore {
   protected readonly options: NormalizedStoreOptions
   readonly #memo = new ReadMemo()
   readonly #signedIds = new SignedIds()
+  #deadlines: Deadlines | undefined
   #closed = false
 
   /** `ownKeys`: the option names of the subclass, which validates them itself. */
@@ -345,7 +346,7 @@ export abstract class BaseStore implements SessionStore {
     const { timeout } = this.options
     const own = this.ownTimeout
     try {
-      return own === null ? await withTimeout(result, timeout, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout)) : await result
+      return own === null ? await (this.#deadlines ??= new Deadlines(timeout)).bound(result, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout)) : await result
     } catch (err) {
       throw own?.(err) === true ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : wrap(err)
     }
