@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import { ClusterStore, MemoryStore, RedisStore } from 'fastify-fleet/session'
@@ -14,9 +15,10 @@ export interface StoreHost {
  * shared by every worker of this machine), `memory` (this process), `redis` (REDIS_URL; shared by
  * every worker and machine). Interim, until the other stores land: every other name uses a
  * per-process MemoryStore (with several workers a session then lives in the worker that created
- * it), and the log says so.
+ * it), and the log says so. `inWorker`: whether this process is one worker of several, where a
+ * per-process store is logged as not shared.
  */
-export async function sessionStore (config: FleetAppConfig, app: StoreHost): Promise<MemoryStore | ClusterStore | RedisStore> {
+export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker = cluster.isWorker): Promise<MemoryStore | ClusterStore | RedisStore> {
   if (config.sessionStore === 'cluster') return new ClusterStore({ logger: app.log })
   if (config.sessionStore === 'redis') {
     // fail fast while Redis is down instead of queueing requests without bound
@@ -28,8 +30,13 @@ export async function sessionStore (config: FleetAppConfig, app: StoreHost): Pro
     app.addHook('onClose', async () => { await store.close() })
     return store
   }
+  const notShared = inWorker
+    ? `; with ${config.workers} workers a session lives in the worker that created it, and a request another worker serves does not see it (SESSION_STORE=cluster or redis shares sessions, WORKERS=1 runs one process)`
+    : ''
   if (config.sessionStore !== 'memory') {
-    app.log.warn({ sessionStore: config.sessionStore }, 'this build has no such fastify-fleet session store yet: sessions live in each process\'s memory')
+    app.log.warn({ sessionStore: config.sessionStore }, `this build has no such fastify-fleet session store yet: sessions live in each process's memory${notShared}`)
+  } else if (inWorker) {
+    app.log.warn({ sessionStore: config.sessionStore }, `sessions live in each process's memory${notShared}`)
   }
   return new MemoryStore({ logger: app.log })
 }

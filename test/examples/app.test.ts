@@ -157,6 +157,26 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; a sto
   t.match(warning.msg, /sessions live in each process's memory/)
 })
 
+test('a per-process store in one worker of several says that sessions are not shared', async (t) => {
+  const { sessionStore } = await import('../../examples/fleet-app/session-store.js')
+  const warnings: Array<[Record<string, unknown>, string]> = []
+  const host = {
+    log: { warn: (obj: Record<string, unknown>, msg: string) => { warnings.push([obj, msg]) }, error: () => {} } as never,
+    addHook: () => undefined
+  }
+  for (const name of ['memory', 'postgres']) {
+    warnings.length = 0
+    const store = await sessionStore(readConfig({ WORKERS: '3', SESSION_STORE: name }), host, true)
+    t.equal(store.constructor.name, 'MemoryStore', name)
+    t.equal(warnings.length, 1, `${name}: one warning`)
+    t.equal(warnings[0]?.[0].sessionStore, name)
+    t.match(warnings[0]?.[1], /with 3 workers a session lives in the worker that created it.*SESSION_STORE=cluster or redis/, name)
+  }
+  warnings.length = 0
+  await sessionStore(readConfig({ WORKERS: '1', SESSION_STORE: 'memory' }), host, false)
+  t.equal(warnings.length, 0, 'memory in one process: nothing to say')
+})
+
 test('in production the app never falls back to a self-signed certificate', async (t) => {
   const config = readConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET, REDIRECT_PORT: '0' })
   await t.rejects(buildApp({ config, sessionSecret: SECRET }), { code: 'FST_FLEET_SERVER_TLS_MISSING' })
