@@ -158,8 +158,7 @@ export abstract class BaseStore implements SessionStore {
       found = this.#parse(sid, await this.#call('get', () => this.read(sid, undefined)), undefined)
     }
     if (found === null) return null
-    const { entry, cookieExpires } = found
-    let { record } = found
+    const { entry, record, cookieExpires } = found
     const known = entry.expiresAt === undefined ? cookieExpires : entry.expiresAt
     const expiresAt = known ?? cookieExpires
     if (expiresAt !== null && expiresAt <= now()) {
@@ -171,8 +170,7 @@ export abstract class BaseStore implements SessionStore {
       this.#memo.remember(sid, entry.text, storedExpiry(record), known, found.kept ?? (found.readBefore ? this.#keep(entry.text, record, cookieExpires) : undefined))
     }
     applyExpiry(record, known, cookieExpires)
-    record = this.#signedIds.lend(sid, record)
-    return record
+    return this.#signedIds.lend(sid, record)
   }
 
   /**
@@ -224,7 +222,7 @@ export abstract class BaseStore implements SessionStore {
     this.#checkSession('set', sid, session)
     this.#signedIds.learn(sid, session)
     const now = this.options.now()
-    const record = snapshot(session)
+    const record = this.#serialize(() => snapshot(session))
     const expiresAt = expiryOf(record, now, this.options.ttlMs)
     if (expiresAt <= now) return await this.#destroy(sid)
 
@@ -235,7 +233,8 @@ export abstract class BaseStore implements SessionStore {
     if (mark !== undefined && mark.fingerprint !== '') {
       const rolling = isRolling(record)
       // the parse kept of the text read (default serializer), compared field by field; else the texts
-      let unchanged = rolling && mark.parsed !== undefined && sameData(record, mark.parsed.record)
+      const kept = mark.parsed
+      let unchanged = rolling && kept !== undefined && this.#serialize(() => sameData(record, kept.record))
       if (!unchanged) {
         let candidate: string | null
         if (rolling && this.options.serializer === JSON_SERIALIZER) {
@@ -288,7 +287,7 @@ export abstract class BaseStore implements SessionStore {
     this.#checkSession('touch', sid, session)
     if (this.options.disableTouch) return
     const now = this.options.now()
-    const expiresAt = expiryOf(snapshot(session), now, this.options.ttlMs)
+    const expiresAt = expiryOf(this.#serialize(() => snapshot(session)), now, this.options.ttlMs)
     if (expiresAt <= now) return await this.#destroy(sid)
     const mark = this.#memo.recall(sid)
     if (mark?.expiresAt != null && canSkipRefresh(mark.expiresAt, expiresAt, now, this.options.touchAfterMs)) return

@@ -120,6 +120,14 @@ test('a rolled session compared with the kept parse: unchanged data is not writt
   t.strictSame(store.takeCalls(), ['read'], 'a value with its own toJSON is compared as text: unchanged, not written')
   got = await store.get('a')
   await t.rejects(store.set('a', { ...rolled(got, now()), n: 1n }), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'what JSON cannot hold still fails, coded')
+  got = await store.get('a')
+  const getter = { enumerable: true, get: () => { throw new Error('no access') } }
+  const throwing = Object.defineProperty({ ...rolled(got, now()) }, 'secret', getter)
+  await t.rejects(store.set('a', throwing), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE', message: 'fastify-fleet/session: the session cannot be serialized: no access' }, 'a field whose getter throws fails coded, as JSON.stringify would')
+  await t.rejects(store.touch('a', throwing), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'touch too')
+  const nested = { ...rolled(got, now()), cart: Object.defineProperty({}, 'items', getter) }
+  await t.rejects(store.set('a', nested), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE', message: 'fastify-fleet/session: the session cannot be serialized: no access' }, 'a nested one, met by the comparison with the kept parse')
+  t.equal((await store.get('a'))?.cart !== undefined, true, 'the stored session untouched')
 
   // an integer-like key: JSON.stringify puts it before the cookie, the text comparison after
   await store.set('b', { cookie: cookie(now()), 7: 'seven', user: 'ada' })
