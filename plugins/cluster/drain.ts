@@ -234,6 +234,12 @@ export class ConnectionTracker {
           return
         }
         ended()
+        // destroyed while held back (the drain's deadline): nothing is left to end, and Node 22+
+        // throws from `_final` once the stream has lost its session
+        if (stream.destroyed) {
+          callback()
+          return
+        }
         final.call(stream, callback)
       }
       stream.once('close', ended)
