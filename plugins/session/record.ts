@@ -228,9 +228,14 @@ export function jsonComparison (record: Record<string, unknown>, stored: StoredE
   return { tail, candidate: `{"cookie":${compared}${tail}` }
 }
 
-const NO_KEYS: ReadonlySet<string> = new Set()
-const SESSION_COOKIE: ReadonlySet<string> = new Set(['cookie'])
-const ROLLING_EXPIRY: ReadonlySet<string> = new Set(['expires', 'originalExpires'])
+/** Which fields `sameFields` leaves out: none, the session's `cookie`, or the cookie's rolling expiry. */
+const SKIP_NONE = 0
+const SKIP_COOKIE = 1
+const SKIP_EXPIRY = 2
+type Skip = typeof SKIP_NONE | typeof SKIP_COOKIE | typeof SKIP_EXPIRY
+
+const skipped = (key: string, skip: Skip): boolean =>
+  skip === SKIP_COOKIE ? key === 'cookie' : skip === SKIP_EXPIRY && (key === 'expires' || key === 'originalExpires')
 
 /**
  * Whether a rolling record (a snapshot: its cookie a plain copy) holds the data of `parsed`, what
@@ -245,25 +250,25 @@ export function sameData (record: Record<string, unknown>, parsed: SessionRecord
   const cookie = record.cookie
   const stored = parsed.cookie
   return cookie !== null && typeof cookie === 'object' && stored !== null && typeof stored === 'object' &&
-    sameFields(cookie, stored, ROLLING_EXPIRY) && sameFields(record, parsed, SESSION_COOKIE)
+    sameFields(cookie, stored, SKIP_EXPIRY) && sameFields(record, parsed, SKIP_COOKIE)
 }
 
 /** `sameData` of two objects' fields but `skip`; fields JSON leaves out (undefined, functions, symbols) count as absent. */
-function sameFields (value: object, parsed: Record<string, unknown>, skip: ReadonlySet<string>): boolean {
+function sameFields (value: object, parsed: Record<string, unknown>, skip: Skip): boolean {
   const fields = value as Record<string, unknown>
   let count = 0
-  for (const key of Object.keys(fields)) {
-    if (skip.has(key)) continue
+  // for...in: no array of keys; a field inherited (a polluted prototype) is not one of `parsed`'s own: `false`
+  for (const key in fields) {
     const field = fields[key]
-    if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue
+    if (field === undefined || typeof field === 'function' || typeof field === 'symbol' || skipped(key, skip)) continue
     if (!Object.hasOwn(parsed, key) || !sameValue(field, parsed[key])) return false
     count++
   }
-  let parsedCount = 0
-  for (const key of Object.keys(parsed)) {
-    if (!skip.has(key)) parsedCount++
+  // `parsed` came from JSON: every own field counts, but those skipped
+  for (const key in parsed) {
+    if (!skipped(key, skip) && --count < 0) return false
   }
-  return count === parsedCount
+  return count === 0
 }
 
 function sameValue (value: unknown, parsed: unknown): boolean {
@@ -290,7 +295,7 @@ function sameValue (value: unknown, parsed: unknown): boolean {
   }
   const proto: unknown = Object.getPrototypeOf(value)
   if (Array.isArray(parsed) || (proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false
-  return sameFields(value, parsed as Record<string, unknown>, NO_KEYS)
+  return sameFields(value, parsed as Record<string, unknown>, SKIP_NONE)
 }
 
 /** The JSON of a rolling record whose own fields `jsonComparison` gave as `tail`. */

@@ -126,4 +126,13 @@ test('sameData: the data JSON would store, the rolling expiry aside, without ser
   t.notOk(sameData(live({}, { ...cookie, domain: undefined }), stored({})), 'a cookie field gone')
   t.notOk(sameData({ user: 'ada' }, { user: 'ada' }), 'no cookie: not a rolling record')
   t.notOk(sameData(live({}), { user: 'ada' }), 'a stored record without cookie')
+
+  // an enumerable field on Object.prototype (a polluted prototype): never taken for equal data
+  Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true })
+  try {
+    t.notOk(sameData(live({ user: 'ada' }), stored({ user: 'ada' })), 'an inherited field: not the same, the texts decide')
+  } finally {
+    delete (Object.prototype as Record<string, unknown>).polluted
+  }
+  t.ok(sameData(live({ user: 'ada' }), stored({ user: 'ada' })), 'and the same once it is gone')
 })
