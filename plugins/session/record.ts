@@ -74,6 +74,21 @@ function copyParsed (value: object): unknown {
   return out
 }
 
+/**
+ * Copies the own enumerable fields of `source` onto `target` (deep copies of `JSON.parse` values
+ * when `deep`), as fields: one named `__proto__` is defined, not handed to the prototype setter.
+ */
+export function copyFields (target: Record<string, unknown>, source: object, deep: boolean): object {
+  const fields = source as Record<string, unknown>
+  for (const key of Object.keys(fields)) {
+    const field = fields[key]
+    const value = deep && field !== null && typeof field === 'object' ? copyParsed(field) : field
+    if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true })
+    else target[key] = value
+  }
+  return target
+}
+
 /** Milliseconds since the epoch of a `Date` or a date string; `null` when it is neither. */
 export function timeOf (value: unknown): number | null {
   let time = NaN

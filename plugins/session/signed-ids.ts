@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { cloneParsed, copyFields } from './record.js'
 import { READ_MEMO_MAX } from './write-elision.js'
 
 /** The symbols under which a `@fastify/session` Session keeps its id and its signed id. */
@@ -24,9 +25,9 @@ export function sessionKeys (session: object): SessionKeys | null {
  * signed id under the Session's own symbols, `@fastify/session` reuses that signed id instead of
  * signing the id again (what makes its own MemoryStore, which hands back the live objects, fast).
  * A store that keeps copies learns both symbols and the signed id from the Session objects `set`
- * receives, and puts them, not enumerable, on the records it reads back. A signed id depends on
- * the id and the secret alone, so it stays right whatever the session holds; it is remembered for
- * the last 10,000 sessions written, and forgotten when one is destroyed.
+ * receives, and puts them on the records it reads back, as the Session holds them. A signed id
+ * depends on the id and the secret alone, so it stays right whatever the session holds; it is
+ * remembered for the last 10,000 sessions written, and forgotten when one is destroyed.
  */
 export class SignedIds {
   #keys: SessionKeys | null = null
@@ -44,20 +45,22 @@ export class SignedIds {
   }
 
   /**
-   * `record` as `get` hands it out: with the id and the signed id of `sid` under the Session's
-   * symbols when known, not enumerable. They are defined on a fresh object and the fields copied in
-   * after: V8 adds properties to an object `JSON.parse` made at several times the cost. A record
-   * with a field named `__proto__` (which `Object.assign` would hand to the setter) gets them itself.
+   * `record` as `get` hands it out, a copy when `deep` (`record` is then the parse a store keeps,
+   * never handed out itself): with the id and the signed id of `sid` under the Session's symbols
+   * when known. Those are set first on a fresh object and the fields copied in after, as
+   * `@fastify/session`'s Session sets them (plain assignments): V8 adds a property to an object
+   * `JSON.parse` or a spread made, or defines one that is not enumerable, at several times the
+   * cost, and the object it then gives costs more to read (`@fastify/session` copies its fields).
+   * Like the Session's, they are left out by `Object.keys`, `for...in` and JSON, not by a spread.
    */
-  lend<T extends object> (sid: string, record: T): T {
+  lend<T extends object> (sid: string, record: T, deep: boolean): T {
     const keys = this.#keys
-    if (keys === null) return record
-    const signed = this.#signed.get(sid)
-    if (signed === undefined) return record
-    const target = Object.hasOwn(record, '__proto__') ? record : {}
-    Object.defineProperty(target, keys.id, { value: sid, writable: true, configurable: true })
-    Object.defineProperty(target, keys.signed, { value: signed, writable: true, configurable: true })
-    return target === record ? record : Object.assign(target, record) as T
+    const signed = keys === null ? undefined : this.#signed.get(sid)
+    if (signed === undefined) return deep ? cloneParsed(record) : record
+    const target: Record<string | symbol, unknown> = {}
+    target[(keys as SessionKeys).id] = sid
+    target[(keys as SessionKeys).signed] = signed
+    return copyFields(target, record, deep) as T
   }
 
   forget (sid: string): void {

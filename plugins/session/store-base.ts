@@ -1,4 +1,4 @@
-import { Deadlines, isThenable, settle, type MaybePromise, type StoreCallback } from './async-call.js'
+import { chain, Deadlines, deliver, isThenable, type MaybePromise, type StoreCallback } from './async-call.js'
 import type { SessionStore } from './contract.js'
 import {
   FST_FLEET_SESSION_BACKEND, FST_FLEET_SESSION_CLOSED, FST_FLEET_SESSION_CORRUPT, FST_FLEET_SESSION_INVALID_ID,
@@ -32,7 +32,7 @@ interface ReadRecord {
   record: SessionRecord
   /** The time of the stored cookie's `expires`; `null` when it has none. */
   cookieExpires: number | null
-  /** The parse of the same text kept from an earlier read, when `record` is a copy of it. */
+  /** The parse of the same text kept from an earlier read, when `record` is it (to be copied, never handed out). */
   kept: ParsedText | undefined
   /**
    * Whether this process read the same text before (not only wrote it): a text read twice is
@@ -44,6 +44,11 @@ interface ReadRecord {
 
 const isFleetError = (err: unknown): boolean =>
   typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('FST_FLEET_SESSION_')
+
+/** A backend's error as the caller gets it: ours as they are, any other as `FST_FLEET_SESSION_BACKEND`. */
+const coded = (op: string, err: unknown): Error => isFleetError(err)
+  ? err as Error
+  : new FST_FLEET_SESSION_BACKEND(op, (err as Error)?.message ?? String(err), { cause: err })
 
 /**
  * The machinery every store shares; a backend extends it and implements the protected hooks
@@ -101,25 +106,25 @@ export abstract class BaseStore implements SessionStore {
   get (sid: string): Promise<SessionRecord | null>
   get (sid: string, callback: StoreCallback<SessionRecord | null>): void
   get (sid: string, callback?: StoreCallback<SessionRecord | null>): Promise<SessionRecord | null> | undefined {
-    return settle(this.#get(sid), callback)
+    return deliver(() => this.#get(sid), callback)
   }
 
   set (sid: string, session: SessionInput): Promise<void>
   set (sid: string, session: SessionInput, callback: StoreCallback): void
   set (sid: string, session: SessionInput, callback?: StoreCallback): Promise<void> | undefined {
-    return settle(this.#set(sid, session), callback)
+    return deliver(() => this.#set(sid, session), callback)
   }
 
   destroy (sid: string): Promise<void>
   destroy (sid: string, callback: StoreCallback): void
   destroy (sid: string, callback?: StoreCallback): Promise<void> | undefined {
-    return settle(this.#destroy(sid), callback)
+    return deliver(() => this.#destroy(sid), callback)
   }
 
   touch (sid: string, session: SessionInput): Promise<void>
   touch (sid: string, session: SessionInput, callback: StoreCallback): void
   touch (sid: string, session: SessionInput, callback?: StoreCallback): Promise<void> | undefined {
-    return settle(this.#touch(sid, session), callback)
+    return deliver(() => this.#touch(sid, session), callback)
   }
 
   async length (): Promise<number> {
@@ -148,20 +153,26 @@ export abstract class BaseStore implements SessionStore {
     await this.#call('close', () => this.shutdown())
   }
 
-  async #get (sid: string): Promise<SessionRecord | null> {
+  #get (sid: string): MaybePromise<SessionRecord | null> {
     this.#check('get', sid)
-    const { now } = this.options
     const mark = this.#memo.recall(sid)
-    let found = this.#parse(sid, await this.#call('get', () => this.read(sid, mark)), mark)
-    if (found !== null && found.entry.expiresAt === undefined && found.cookieExpires !== null && found.cookieExpires <= now()) {
-      // the stored cookie has expired, but a refresh may have moved the backend's expiry past it
-      found = this.#parse(sid, await this.#call('get', () => this.read(sid, undefined)), undefined)
-    }
+    return chain(this.#call('get', () => this.read(sid, mark)), (entry) => {
+      const found = this.#parse(sid, entry, mark)
+      if (found !== null && found.entry.expiresAt === undefined && found.cookieExpires !== null && found.cookieExpires <= this.options.now()) {
+        // the stored cookie has expired, but a refresh may have moved the backend's expiry past it
+        return chain(this.#call('get', () => this.read(sid, undefined)), (again) => this.#found(sid, this.#parse(sid, again, undefined)))
+      }
+      return this.#found(sid, found)
+    })
+  }
+
+  /** What `get` gives for the entry read: `null` when there is none or it has expired. */
+  #found (sid: string, found: ReadRecord | null): SessionRecord | null {
     if (found === null) return null
     const { entry, record, cookieExpires } = found
     const known = entry.expiresAt === undefined ? cookieExpires : entry.expiresAt
     const expiresAt = known ?? cookieExpires
-    if (expiresAt !== null && expiresAt <= now()) {
+    if (expiresAt !== null && expiresAt <= this.options.now()) {
       this.#memo.forget(sid)
       this.#removeExpired(sid)
       return null
@@ -169,8 +180,10 @@ export abstract class BaseStore implements SessionStore {
     if (this.options.writeElision) {
       this.#memo.remember(sid, entry.text, storedExpiry(record), known, found.kept ?? (found.readBefore ? this.#keep(entry.text, record, cookieExpires) : undefined))
     }
-    applyExpiry(record, known, cookieExpires)
-    return this.#signedIds.lend(sid, record)
+    // a kept parse is copied (never handed out); a fresh one is the caller's
+    const out = this.#signedIds.lend(sid, record, found.kept !== undefined)
+    applyExpiry(out, known, cookieExpires)
+    return out
   }
 
   /**
@@ -196,7 +209,7 @@ export abstract class BaseStore implements SessionStore {
     const known = mark !== undefined && entry.text === mark.fingerprint
     const kept = known ? mark.parsed : undefined
     if (kept !== undefined) {
-      return { entry, record: cloneParsed(kept.record), cookieExpires: kept.cookieExpires, kept, readBefore: true }
+      return { entry, record: kept.record, cookieExpires: kept.cookieExpires, kept, readBefore: true }
     }
     const { serializer, logger } = this.options
     let parsed: unknown
@@ -218,13 +231,13 @@ export abstract class BaseStore implements SessionStore {
     return { entry, record: parsed as SessionRecord, cookieExpires: check.expires, kept: undefined, readBefore: known && mark.read }
   }
 
-  async #set (sid: string, session: SessionInput): Promise<void> {
+  #set (sid: string, session: SessionInput): MaybePromise<void> {
     this.#checkSession('set', sid, session)
     this.#signedIds.learn(sid, session)
     const now = this.options.now()
     const record = this.#serialize(() => snapshot(session))
     const expiresAt = expiryOf(record, now, this.options.ttlMs)
-    if (expiresAt <= now) return await this.#destroy(sid)
+    if (expiresAt <= now) return this.#destroy(sid)
 
     let text: string | undefined
     /** The JSON of the session's own fields, when serialized for the comparison. */
@@ -252,46 +265,62 @@ export abstract class BaseStore implements SessionStore {
         // unchanged since read: at most the expiry moves
         if (this.options.disableTouch) return
         if (mark.expiresAt !== null && canSkipRefresh(mark.expiresAt, expiresAt, now, this.options.touchAfterMs)) return
-        if (await this.#call('set', () => this.refresh(sid, expiresAt))) {
+        const serialized = text
+        const fields = tail
+        return chain(this.#call('set', () => this.refresh(sid, expiresAt)), (refreshed) => {
+          if (!refreshed) return this.#write(sid, record, mark, serialized, fields, expiresAt) // gone since it was read: write it again
           mark.expiresAt = expiresAt
-          return
-        }
-        // gone since it was read: write it again
+        })
       }
     }
-    if (text === undefined) {
-      const fields = tail
-      text = fields === undefined ? this.#stringify(record) : this.#serialize(() => jsonWithTail(record, fields))
-    }
-    if (!this.options.writeElision) return await this.#call('set', () => this.write(sid, text, expiresAt))
+    return this.#write(sid, record, mark, text, tail, expiresAt)
+  }
+
+  /**
+   * `set`'s write of `record`: `text` when already serialized, else built from it (with `tail`,
+   * its fields' JSON, when `jsonComparison` gave them). `mark`: the session's mark when `set` began.
+   */
+  #write (sid: string, record: SessionRecord, mark: ReadMark | undefined, text: string | undefined, tail: string | undefined, expiresAt: number): MaybePromise<void> {
+    const out = text ?? (tail === undefined ? this.#stringify(record) : this.#serialize(() => jsonWithTail(record, tail)))
+    if (!this.options.writeElision) return this.#call('set', () => this.write(sid, out, expiresAt))
     // once the write has landed, the backend holds this text until this expiry: the next read
     // trusts both, as it would after reading them (RedisStore then reads with one GETEX, not its script)
-    const pending = this.#memo.writing(sid, mark, text, storedExpiry(record), expiresAt)
+    const pending = this.#memo.writing(sid, mark, out, storedExpiry(record), expiresAt)
+    let written: MaybePromise<void>
     try {
-      await this.#call('set', () => this.write(sid, text, expiresAt))
+      written = this.#call('set', () => this.write(sid, out, expiresAt))
     } catch (err) {
       this.#memo.wrote(pending, false)
       throw err
     }
-    this.#memo.wrote(pending, true)
+    if (!isThenable(written)) {
+      this.#memo.wrote(pending, true)
+      return
+    }
+    return written.then(() => { this.#memo.wrote(pending, true) }, (err: unknown) => {
+      this.#memo.wrote(pending, false)
+      throw err
+    })
   }
 
-  async #destroy (sid: string): Promise<void> {
+  #destroy (sid: string): MaybePromise<void> {
     this.#check('destroy', sid)
     this.#memo.forget(sid)
     this.#signedIds.forget(sid)
-    await this.#call('destroy', () => this.remove(sid))
+    return this.#call('destroy', () => this.remove(sid))
   }
 
-  async #touch (sid: string, session: SessionInput): Promise<void> {
+  #touch (sid: string, session: SessionInput): MaybePromise<void> {
     this.#checkSession('touch', sid, session)
     if (this.options.disableTouch) return
     const now = this.options.now()
     const expiresAt = expiryOf(this.#serialize(() => snapshot(session)), now, this.options.ttlMs)
-    if (expiresAt <= now) return await this.#destroy(sid)
+    if (expiresAt <= now) return this.#destroy(sid)
     const mark = this.#memo.recall(sid)
     if (mark?.expiresAt != null && canSkipRefresh(mark.expiresAt, expiresAt, now, this.options.touchAfterMs)) return
-    if (await this.#call('touch', () => this.refresh(sid, expiresAt)) && mark !== undefined) mark.expiresAt = expiresAt
+    return chain(this.#call('touch', () => this.refresh(sid, expiresAt)), (refreshed) => {
+      if (refreshed && mark !== undefined) mark.expiresAt = expiresAt
+    })
   }
 
   #stringify (record: Record<string, unknown>): string {
@@ -311,9 +340,13 @@ export abstract class BaseStore implements SessionStore {
 
   /** Removes an expired entry the backend still held, without making the caller wait. */
   #removeExpired (sid: string): void {
-    this.#call('remove', () => this.remove(sid)).catch((err: Error) => {
-      report(this.options.logger, 'error', err, { session: sessionRef(sid) })
-    })
+    const failed = (err: Error): void => { report(this.options.logger, 'error', err, { session: sessionRef(sid) }) }
+    try {
+      const removed = this.#call('remove', () => this.remove(sid))
+      if (isThenable(removed)) removed.then(undefined, failed)
+    } catch (err) {
+      failed(err as Error)
+    }
   }
 
   #open (op: string): void {
@@ -330,24 +363,27 @@ export abstract class BaseStore implements SessionStore {
     if (session === null || typeof session !== 'object') throw new FST_FLEET_SESSION_INVALID_SESSION(op, session === null ? 'null' : typeof session)
   }
 
-  /** Runs a hook: its errors coded, its promise bounded by `timeout`. */
-  async #call<T> (op: string, hook: () => MaybePromise<T>): Promise<T> {
-    const wrap = (err: unknown): Error => isFleetError(err)
-      ? err as Error
-      : new FST_FLEET_SESSION_BACKEND(op, (err as Error)?.message ?? String(err), { cause: err })
+  /**
+   * Runs a hook: its errors coded (a synchronous one thrown), its promise bounded by `timeout`. A
+   * synchronous answer is returned as it is.
+   */
+  #call<T> (op: string, hook: () => MaybePromise<T>): MaybePromise<T> {
     let result: MaybePromise<T>
     try {
       result = hook()
     } catch (err) {
-      throw wrap(err)
+      throw coded(op, err)
     }
-    if (!isThenable(result)) return result
+    return isThenable(result) ? this.#bounded(op, result) : result
+  }
+
+  async #bounded<T> (op: string, result: PromiseLike<T>): Promise<T> {
     const { timeout } = this.options
     const own = this.ownTimeout
     try {
       return own === null ? await (this.#deadlines ??= new Deadlines(timeout)).bound(result, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout)) : await result
     } catch (err) {
-      throw own?.(err) === true ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : wrap(err)
+      throw own?.(err) === true ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : coded(op, err)
     }
   }
 }

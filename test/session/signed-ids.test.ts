@@ -94,7 +94,7 @@ test('SignedIds', async (t) => {
 
   const ids = new SignedIds()
   const lent = (sid: string): unknown[] => {
-    const record = ids.lend(sid, {}) as Record<symbol, unknown>
+    const record = ids.lend(sid, {}, false) as Record<symbol, unknown>
     return [record[idKey], record[signedKey]]
   }
   ids.learn('a', { user: 'ada' })
@@ -111,22 +111,38 @@ test('SignedIds', async (t) => {
   t.strictSame(lent('a'), ['a', 'a.sig'], 'a plain object later changes nothing')
 
   const plain = { user: 'ada' }
-  t.equal(ids.lend('b', plain), plain, 'an unknown id: the record itself')
-  const record = ids.lend('a', plain)
+  t.equal(ids.lend('b', plain, false), plain, 'an unknown id: the record itself')
+  const nested = { cookie: { path: '/' }, list: [{ a: 1 }], user: 'ada' }
+  const copied = ids.lend('b', nested, true)
+  t.not(copied, nested, 'or a deep copy of it')
+  t.not(copied.cookie, nested.cookie)
+  t.not(copied.list[0], nested.list[0])
+  t.strictSame(copied, nested)
+  const record = ids.lend('a', plain, false)
   t.not(record, plain, 'a known one: a copy carrying the ids')
   t.strictSame(Object.keys(record), ['user'])
-  t.strictSame(Object.getOwnPropertySymbols(record), [idKey, signedKey])
-  t.equal(Object.getOwnPropertyDescriptor(record, signedKey)?.enumerable, false, 'not enumerable')
-  t.strictSame({ ...record }, { user: 'ada' }, 'not copied by spreading')
+  t.strictSame(Object.getOwnPropertySymbols(record), [idKey, signedKey], 'set before the fields')
+  t.equal(Object.getOwnPropertyDescriptor(record, signedKey)?.enumerable, true, 'set as the Session sets them')
+  t.equal(JSON.stringify(record), '{"user":"ada"}', 'JSON leaves them out')
   t.strictSame(Object.getPrototypeOf(record), Object.prototype, 'a plain object')
+  const deep = ids.lend('a', nested, true) as typeof nested & Record<symbol, unknown>
+  t.equal(deep[signedKey], 'a.sig')
+  t.not(deep.cookie, nested.cookie, 'deep: the nested values copied')
+  t.not(deep.list[0], nested.list[0])
+  t.strictSame({ ...deep }, { ...nested, [idKey]: 'a', [signedKey]: 'a.sig' })
+  const shallow = ids.lend('a', nested, false)
+  t.equal(shallow.cookie, nested.cookie, 'shallow: the nested values moved as they are')
 
-  // a field named __proto__ (JSON.parse makes it an own field) would reach the setter through Object.assign
-  const odd = JSON.parse('{"__proto__":{"polluted":true},"user":"ada"}') as Record<string, unknown>
-  const oddLent = ids.lend('a', odd) as Record<string | symbol, unknown>
-  t.equal(oddLent, odd, 'a record with a __proto__ field gets the ids itself')
-  t.equal(oddLent[signedKey], 'a.sig')
-  t.strictSame(Object.getPrototypeOf(oddLent), Object.prototype, 'its prototype untouched')
-  t.strictSame(Object.keys(oddLent), ['__proto__', 'user'], 'the field kept as a field')
+  // a field named __proto__ (JSON.parse makes it an own field) is copied as a field, not handed to the setter
+  for (const copy of [false, true]) {
+    const odd = JSON.parse('{"__proto__":{"polluted":true},"user":"ada"}') as Record<string, unknown>
+    const oddLent = ids.lend('a', odd, copy) as Record<string | symbol, unknown>
+    t.equal(oddLent[signedKey], 'a.sig')
+    t.strictSame(Object.getPrototypeOf(oddLent), Object.prototype, 'its prototype untouched')
+    t.strictSame(Object.keys(oddLent), ['__proto__', 'user'], 'the field kept as a field')
+    t.strictSame(Object.getOwnPropertyDescriptor(oddLent, '__proto__'), { value: { polluted: true }, writable: true, enumerable: true, configurable: true })
+    t.equal(({} as Record<string, unknown>).polluted, undefined, 'nothing polluted')
+  }
 
   ids.forget('a')
   t.strictSame(lent('a'), [undefined, undefined], 'forgotten')

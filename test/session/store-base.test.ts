@@ -176,6 +176,32 @@ test('an expired entry is never returned, and is removed in the background', asy
   t.equal(await store.get('late'), null)
   await new Promise((resolve) => setImmediate(resolve))
   t.strictSame(logger.lines.map(([level, obj, msg]) => [level, obj.session, msg]), [['error', sessionRef('late'), 'fastify-fleet/session: remove failed: remove: backend down']])
+
+  // a backend that answers synchronously and throws: logged the same way
+  const syncLogger = recorder()
+  const sync = new HookStore({ read: () => ({ text: '{"user":"ada"}', expiresAt: c.now() }), remove: () => { throw new Error('disk gone') } }, { now: c.now, logger: syncLogger })
+  t.equal(await sync.get('late'), null)
+  t.strictSame(syncLogger.lines.map(([level, obj, msg]) => [level, obj.session, msg]), [['error', sessionRef('late'), 'fastify-fleet/session: remove failed: disk gone']])
+})
+
+test('a backend that answers synchronously is answered synchronously; one that answers with a promise, later', async (t) => {
+  const order: string[] = []
+  const store = new MemoryStore()
+  store.set('a', { user: 'ada' }, (err) => { order.push(`set ${String(err)}`) })
+  store.get('a', (err, session) => { order.push(`get ${String(err)} ${String(session?.user)}`) })
+  store.touch('a', { user: 'ada' }, (err) => { order.push(`touch ${String(err)}`) })
+  store.destroy('a', (err) => { order.push(`destroy ${String(err)}`) })
+  store.get('', (err) => { order.push(`invalid ${(err as Error & { code: string }).code}`) })
+  order.push('returned')
+  t.strictSame(order, ['set null', 'get null ada', 'touch null', 'destroy null', 'invalid FST_FLEET_SESSION_INVALID_ID', 'returned'], 'MemoryStore: before each call returns, as @fastify/session\'s own store')
+  t.ok(store.get('a') instanceof Promise, 'without a callback: a promise')
+
+  const later = new MapStore()
+  const answered: string[] = []
+  later.set('a', { user: 'ada' }, (err) => { answered.push(`set ${String(err)}`) })
+  answered.push('returned')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.strictSame(answered, ['returned', 'set null'], 'an asynchronous backend: after the call returns')
 })
 
 test('a backend that reports no expiry: the stored cookie decides', async (t) => {
