@@ -21,7 +21,8 @@ const store = {
     }
     cb(null, Object.assign(out, JSON.parse(entry.text)))
   },
-  set (sid: string, session: Record<string | symbol, unknown>, cb: Callback): void {
+  set (sid: string, live: object, cb: Callback): void {
+    const session = live as Record<string | symbol, unknown>
     for (const key of idKey === undefined ? Object.getOwnPropertySymbols(session) : []) {
       if (key.description === 'sessionId') idKey = key
       else if (key.description === 'encryptedSessionId') signedKey = key
