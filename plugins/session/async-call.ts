@@ -77,8 +77,11 @@ export class Deadlines {
     this.#ms = ms
   }
 
-  /** `promise`, or a rejection with `onTimeout()` once `ms` have passed. */
-  bound<T> (promise: PromiseLike<T>, onTimeout: () => Error): Promise<T> {
+  /**
+   * `promise`, or a rejection with `onTimeout()` once `ms` have passed. `onError`: what a rejection
+   * of `promise` becomes (as it is without one).
+   */
+  bound<T> (promise: PromiseLike<T>, onTimeout: () => Error, onError?: (err: unknown) => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const call: Bounded = { deadline: performance.now() + this.#ms, fail: () => reject(onTimeout()), settled: false }
       this.#queue.push(call)
@@ -86,7 +89,7 @@ export class Deadlines {
       promise.then((value) => {
         if (this.#settle(call)) resolve(value)
       }, (err: unknown) => {
-        if (this.#settle(call)) reject(err)
+        if (this.#settle(call)) reject(onError === undefined ? err : onError(err))
       })
     })
   }

@@ -377,13 +377,13 @@ export abstract class BaseStore implements SessionStore {
     return isThenable(result) ? this.#bounded(op, result) : result
   }
 
-  async #bounded<T> (op: string, result: PromiseLike<T>): Promise<T> {
+  /** A hook's promise, its rejection coded and, unless the backend bounds its calls itself, bounded by `timeout`. */
+  #bounded<T> (op: string, result: PromiseLike<T>): Promise<T> {
     const { timeout } = this.options
     const own = this.ownTimeout
-    try {
-      return own === null ? await (this.#deadlines ??= new Deadlines(timeout)).bound(result, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout)) : await result
-    } catch (err) {
-      throw own?.(err) === true ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : coded(op, err)
-    }
+    if (own === null) return (this.#deadlines ??= new Deadlines(timeout)).bound(result, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout), (err) => coded(op, err))
+    return Promise.resolve(result).then(undefined, (err: unknown) => {
+      throw own(err) ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : coded(op, err)
+    })
   }
 }
