@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { test } from 'tap'
-import { BaseStore, MemoryStore, type MaybePromise, type StoredEntry, type StoreOptions } from '../../plugins/session/index.js'
+import { BaseStore, ClusterStore, MemoryStore, type MaybePromise, type StoredEntry, type StoreOptions } from '../../plugins/session/index.js'
 import { sessionRef } from '../../plugins/session/log.js'
 import { MapStore } from '../helpers/session-stores.js'
 
@@ -185,16 +185,17 @@ test('an expired entry is never returned, and is removed in the background', asy
 })
 
 test('a backend that answers synchronously is answered synchronously; one that answers with a promise, later', async (t) => {
-  const order: string[] = []
-  const store = new MemoryStore()
-  store.set('a', { user: 'ada' }, (err) => { order.push(`set ${String(err)}`) })
-  store.get('a', (err, session) => { order.push(`get ${String(err)} ${String(session?.user)}`) })
-  store.touch('a', { user: 'ada' }, (err) => { order.push(`touch ${String(err)}`) })
-  store.destroy('a', (err) => { order.push(`destroy ${String(err)}`) })
-  store.get('', (err) => { order.push(`invalid ${(err as Error & { code: string }).code}`) })
-  order.push('returned')
-  t.strictSame(order, ['set null', 'get null ada', 'touch null', 'destroy null', 'invalid FST_FLEET_SESSION_INVALID_ID', 'returned'], 'MemoryStore: before each call returns, as @fastify/session\'s own store')
-  t.ok(store.get('a') instanceof Promise, 'without a callback: a promise')
+  for (const [label, store] of [['MemoryStore', new MemoryStore()], ['ClusterStore outside a cluster', new ClusterStore()]] as const) {
+    const order: string[] = []
+    store.set('a', { user: 'ada' }, (err) => { order.push(`set ${String(err)}`) })
+    store.get('a', (err, session) => { order.push(`get ${String(err)} ${String(session?.user)}`) })
+    store.touch('a', { user: 'ada' }, (err) => { order.push(`touch ${String(err)}`) })
+    store.destroy('a', (err) => { order.push(`destroy ${String(err)}`) })
+    store.get('', (err) => { order.push(`invalid ${(err as Error & { code: string }).code}`) })
+    order.push('returned')
+    t.strictSame(order, ['set null', 'get null ada', 'touch null', 'destroy null', 'invalid FST_FLEET_SESSION_INVALID_ID', 'returned'], `${label}: before each call returns, as @fastify/session's own store`)
+    t.ok(store.get('a') instanceof Promise, `${label}: without a callback, a promise`)
+  }
 
   const later = new MapStore()
   const answered: string[] = []

@@ -92,12 +92,14 @@ export class ClusterStore extends BaseStore {
     return this.#local === null ? this.#ask<MemoryEntry | null>({ op: 'read', sid }) : this.#local.read(sid)
   }
 
-  protected async write (sid: string, text: string, expiresAt: number): Promise<void> {
-    // the limits travel with writes only: the first write of a store makes its set in the primary
-    const stored = this.#local === null
-      ? await this.#ask<boolean>({ op: 'write', sid, text, expiresAt, limits: this.#limits })
-      : this.#local.write(sid, text, expiresAt)
-    if (!stored) throw new FST_FLEET_SESSION_TOO_LARGE(sid.length + text.length, this.#limits.maxBytes)
+  // local: answered at once (the base then calls back at once); in a worker: one promise, not awaited
+  protected write (sid: string, text: string, expiresAt: number): void | Promise<void> {
+    const tooLarge = (): Error => new FST_FLEET_SESSION_TOO_LARGE(sid.length + text.length, this.#limits.maxBytes)
+    if (this.#local === null) {
+      // the limits travel with writes only: the first write of a store makes its set in the primary
+      return this.#ask<boolean>({ op: 'write', sid, text, expiresAt, limits: this.#limits }).then((stored) => { if (!stored) throw tooLarge() })
+    }
+    if (!this.#local.write(sid, text, expiresAt)) throw tooLarge()
   }
 
   protected refresh (sid: string, expiresAt: number): boolean | Promise<boolean> {
@@ -105,9 +107,9 @@ export class ClusterStore extends BaseStore {
     return this.#local === null ? this.#ask<boolean>({ op: 'refresh', sid, expiresAt, now }) : this.#local.refresh(sid, expiresAt, now)
   }
 
-  protected async remove (sid: string): Promise<void> {
-    if (this.#local === null) await this.#ask<boolean>({ op: 'remove', sid })
-    else this.#local.remove(sid)
+  protected remove (sid: string): void | Promise<void> {
+    if (this.#local === null) return this.#ask<boolean>({ op: 'remove', sid }).then(() => undefined)
+    this.#local.remove(sid)
   }
 
   protected async count (): Promise<number> {
