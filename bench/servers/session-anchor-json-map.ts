@@ -23,9 +23,12 @@ const store = {
   },
   set (sid: string, live: object, cb: Callback): void {
     const session = live as Record<string | symbol, unknown>
-    for (const key of idKey === undefined ? Object.getOwnPropertySymbols(session) : []) {
-      if (key.description === 'sessionId') idKey = key
-      else if (key.description === 'encryptedSessionId') signedKey = key
+    if (idKey === undefined) {
+      // the Session's symbols, found once by their descriptions
+      for (const key of Object.getOwnPropertySymbols(session)) {
+        if (key.description === 'sessionId') idKey = key
+        else if (key.description === 'encryptedSessionId') signedKey = key
+      }
     }
     const signed = idKey !== undefined && signedKey !== undefined && session[idKey] === sid ? session[signedKey] : undefined
     map.set(sid, { text: JSON.stringify(session), signed })

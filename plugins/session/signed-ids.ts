@@ -56,10 +56,10 @@ export class SignedIds {
   lend<T extends object> (sid: string, record: T, deep: boolean): T {
     const keys = this.#keys
     const signed = keys === null ? undefined : this.#signed.get(sid)
-    if (signed === undefined) return deep ? cloneParsed(record) : record
+    if (keys === null || signed === undefined) return deep ? cloneParsed(record) : record
     const target: Record<string | symbol, unknown> = {}
-    target[(keys as SessionKeys).id] = sid
-    target[(keys as SessionKeys).signed] = signed
+    target[keys.id] = sid
+    target[keys.signed] = signed
     return copyFields(target, record, deep) as T
   }
 
