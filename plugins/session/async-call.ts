@@ -1,9 +1,8 @@
 import { isThenable } from '../internal/thenable.js'
+import type { MaybePromise } from './backend.js'
 
 export { isThenable }
-
-/** A value, or a promise of it: backends answer either way. */
-export type MaybePromise<T> = T | Promise<T>
+export type { MaybePromise }
 
 /** Node-style callback of the store methods. */
 export type StoreCallback<T = void> = (err: Error | null, value?: T) => void
@@ -11,11 +10,11 @@ export type StoreCallback<T = void> = (err: Error | null, value?: T) => void
 /**
  * The dual API over a call that answers synchronously or with a promise: without a callback, a
  * promise is returned (rejected when `run` throws); with one, the outcome goes to it and nothing is
- * returned. A synchronous answer reaches the callback before the method returns, as with
- * `@fastify/session`'s own MemoryStore: no promise, no later turn. A callback that throws is the
- * caller's bug: the error is thrown again on the next tick (an uncaught exception, as with Node's
- * own callbacks), not swallowed, not turned into an unhandled rejection, and not thrown into the
- * store's caller.
+ * returned. The callback always runs after the method has returned, whether the backend answered
+ * at once or later: a store calls back at the same point in every mode. A callback that throws is
+ * the caller's bug: the error is thrown again on the next tick (an uncaught exception, as with
+ * Node's own callbacks), not swallowed, not turned into an unhandled rejection, and not thrown into
+ * the store's caller.
  */
 export function deliver<T> (run: () => MaybePromise<T>, callback: StoreCallback<T> | null | undefined): Promise<T> | undefined {
   let result: MaybePromise<T>
@@ -23,7 +22,7 @@ export function deliver<T> (run: () => MaybePromise<T>, callback: StoreCallback<
     result = run()
   } catch (err) {
     if (callback == null) return Promise.reject(err)
-    guarded(callback, err as Error)
+    process.nextTick(guarded, callback, err as Error)
     return undefined
   }
   if (isThenable(result)) {
@@ -32,7 +31,7 @@ export function deliver<T> (run: () => MaybePromise<T>, callback: StoreCallback<
     return undefined
   }
   if (callback == null) return Promise.resolve(result)
-  guarded(callback, null, result)
+  process.nextTick(guarded, callback, null, result)
   return undefined
 }
 

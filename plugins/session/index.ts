@@ -1,8 +1,8 @@
-export { BaseStore, type StoredEntry } from './store-base.js'
+export type { MaybePromise, SessionBackend, StoredSession } from './backend.js'
+export { BackendStore } from './store.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export * from './errors.js'
 export type { SessionStore, StoreCallback } from './contract.js'
-export type { MaybePromise } from './async-call.js'
 export type { Serializer, StoreLogger, StoreOptions } from './options.js'
 export type { SessionCookieRecord, SessionInput, SessionRecord } from './record.js'
 export {

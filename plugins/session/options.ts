@@ -1,5 +1,4 @@
 import { FST_FLEET_SESSION_INVALID_OPTION } from './errors.js'
-import { recordJson } from './record.js'
 
 /**
  * Turns a session into the text a store keeps, and back. The default is JSON (what express-session
@@ -40,6 +39,12 @@ export interface StoreOptions {
    */
   writeElision?: boolean
   /**
+   * How many sessions write elision remembers (the ones this process read or wrote last): past it,
+   * the least recently used is forgotten, and its next `set` writes it whole.
+   * @default the store's `maxEntries` (MemoryStore, ClusterStore), else 10000
+   */
+  elisionMemo?: number
+  /**
    * `touch()` does nothing, and an unchanged session keeps the expiry of its last write
    * (connect-redis's `disableTouch`).
    * @default false
@@ -68,9 +73,9 @@ export interface StoreOptions {
   now?: () => number
 }
 
-/** The default serializer; the store base only hands it its own copies (`snapshot`). */
+/** The default serializer. */
 export const JSON_SERIALIZER: Serializer = {
-  stringify: recordJson,
+  stringify: (session) => JSON.stringify(session),
   parse: (text) => JSON.parse(text)
 }
 
@@ -78,6 +83,7 @@ export const DEFAULTS = {
   ttl: 86400,
   touchAfter: 60,
   writeElision: true,
+  elisionMemo: 10_000,
   disableTouch: false,
   timeout: 2000,
   serializer: JSON_SERIALIZER,
@@ -89,6 +95,7 @@ export interface NormalizedStoreOptions {
   ttlMs: number
   touchAfterMs: number
   writeElision: boolean
+  elisionMemo: number
   disableTouch: boolean
   timeout: number
   serializer: Serializer
@@ -124,14 +131,27 @@ function boolOption (opts: Record<string, unknown>, name: string, fallback: bool
 }
 
 /**
- * Validates the options every store shares, never touching the caller's object. `ownKeys` are the
- * options of the store itself (checked by it); any other key is refused as unknown.
+ * A store's options split into its own (`ownKeys`, which it checks itself) and the ones every store
+ * shares (checked by `normalizeStoreOptions`); the caller's object is left as it is.
  */
-export function normalizeStoreOptions (input: unknown, ownKeys: readonly string[]): NormalizedStoreOptions {
+export function splitOptions (input: unknown, ownKeys: readonly string[]): { own: Record<string, unknown>, common: Record<string, unknown> } {
+  if (input === undefined) input = {}
+  if (!isObject(input)) invalid('options', 'expected an object')
+  const own: Record<string, unknown> = {}
+  const common: Record<string, unknown> = {}
+  for (const key of Object.keys(input)) {
+    if (ownKeys.includes(key)) own[key] = input[key]
+    else common[key] = input[key]
+  }
+  return { own, common }
+}
+
+/** Validates the options every store shares, never touching the caller's object; any other key is refused as unknown. */
+export function normalizeStoreOptions (input: unknown): NormalizedStoreOptions {
   if (input === undefined) input = {}
   if (!isObject(input)) invalid('options', 'expected an object')
   for (const key of Object.keys(input)) {
-    if (!STORE_KEYS.includes(key) && !ownKeys.includes(key)) invalid(key, 'unknown option')
+    if (!STORE_KEYS.includes(key)) invalid(key, 'unknown option')
   }
   const ttl = numberOption('ttl', input.ttl ?? DEFAULTS.ttl, 1)
   const touchAfter = numberOption('touchAfter', input.touchAfter ?? DEFAULTS.touchAfter, 0)
@@ -155,6 +175,7 @@ export function normalizeStoreOptions (input: unknown, ownKeys: readonly string[
     ttlMs: ttl * 1000,
     touchAfterMs: touchAfter * 1000,
     writeElision: boolOption(input, 'writeElision', DEFAULTS.writeElision),
+    elisionMemo: numberOption('elisionMemo', input.elisionMemo ?? DEFAULTS.elisionMemo, 1, true),
     disableTouch: boolOption(input, 'disableTouch', DEFAULTS.disableTouch),
     timeout,
     serializer: serializer as unknown as Serializer,

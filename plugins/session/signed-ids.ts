@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { cloneParsed, copyFields } from './record.js'
-import { READ_MEMO_MAX } from './write-elision.js'
+import { copyFields } from './record.js'
 
 /** The symbols under which a `@fastify/session` Session keeps its id and its signed id. */
 interface SessionKeys {
@@ -27,11 +26,15 @@ export function sessionKeys (session: object): SessionKeys | null {
  * A store that keeps copies learns both symbols and the signed id from the Session objects `set`
  * receives, and puts them on the records it reads back, as the Session holds them. A signed id
  * depends on the id and the secret alone, so it stays right whatever the session holds; it is
- * remembered for the last 10,000 sessions written, and forgotten when one is destroyed.
+ * remembered for the last `max` sessions written, and forgotten when one is destroyed.
  */
 export class SignedIds {
   #keys: SessionKeys | null = null
-  readonly #signed = new LRUCache<string, string>({ max: READ_MEMO_MAX })
+  readonly #signed: LRUCache<string, string>
+
+  constructor (max: number) {
+    this.#signed = new LRUCache({ max })
+  }
 
   /** Remembers the signed id of `session` when it is a Session whose id is `sid`. */
   learn (sid: string, session: object): void {
@@ -45,22 +48,20 @@ export class SignedIds {
   }
 
   /**
-   * `record` as `get` hands it out, a copy when `deep` (`record` is then the parse a store keeps,
-   * never handed out itself): with the id and the signed id of `sid` under the Session's symbols
-   * when known. Those are set first on a fresh object and the fields copied in after, as
+   * `record` as `get` hands it out: with the id and the signed id of `sid` under the Session's
+   * symbols when known. Those are set first on a fresh object and the fields copied in after, as
    * `@fastify/session`'s Session sets them (plain assignments): V8 adds a property to an object
-   * `JSON.parse` or a spread made, or defines one that is not enumerable, at several times the
-   * cost, and the object it then gives costs more to read (`@fastify/session` copies its fields).
-   * Like the Session's, they are left out by `Object.keys`, `for...in` and JSON, not by a spread.
+   * `JSON.parse` made at several times the cost. Like the Session's, they are left out by
+   * `Object.keys`, `for...in` and JSON, not by a spread.
    */
-  lend<T extends object> (sid: string, record: T, deep: boolean): T {
+  lend<T extends object> (sid: string, record: T): T {
     const keys = this.#keys
     const signed = keys === null ? undefined : this.#signed.get(sid)
-    if (keys === null || signed === undefined) return deep ? cloneParsed(record) : record
+    if (keys === null || signed === undefined) return record
     const target: Record<string | symbol, unknown> = {}
     target[keys.id] = sid
     target[keys.signed] = signed
-    return copyFields(target, record, deep) as T
+    return copyFields(target, record) as T
   }
 
   forget (sid: string): void {

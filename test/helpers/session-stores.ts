@@ -1,6 +1,6 @@
-// Test backends for the session store base: a Map behind promise-returning hooks, with switchable
+// Test backends for the session store core: a Map behind promise-returning methods, with switchable
 // faults, and a call log to count what reached the backend.
-import { BaseStore, type MaybePromise, type StoredEntry, type StoreOptions } from '../../plugins/session/index.js'
+import { BackendStore, type MaybePromise, type SessionBackend, type StoredSession, type StoreOptions } from '../../plugins/session/index.js'
 
 /** How the backend misbehaves: never answers, rejects, or throws synchronously. */
 export type Fault = 'none' | 'hang' | 'fail' | 'throw'
@@ -8,33 +8,28 @@ export type Fault = 'none' | 'hang' | 'fail' | 'throw'
 export interface MapStoreOptions extends StoreOptions {
   /** @default 'none' */
   fault?: Fault
-  /**
-   * `false`: `read` reports no expiry (`expiresAt: null`), as a backend without TTLs would.
-   * `'unmarked'`: only a read without a mark reports it; one with a mark leaves it `undefined`
-   * (as RedisStore's GETEX does for a text this process did not know).
-   */
-  reportsExpiry?: boolean | 'unmarked'
+  /** `false`: `read` reports no expiry (`expiresAt: null`), as a backend without TTLs would. @default true */
+  reportsExpiry?: boolean
+  /** The backend has `readText` (the text alone, as RedisStore's GETEX). @default false */
+  readText?: boolean
 }
 
-/** A store over a `Map` whose hooks answer with promises (so they run under the timeout). */
-export class MapStore extends BaseStore {
-  readonly entries = new Map<string, StoredEntry>()
-  /** Hook calls, in order: `read`, `write`, `refresh`, `remove`, `count`, `listIds`, `removeAll`, `shutdown`. */
+/** A backend over a `Map` whose methods answer with promises (so they run under the timeout). */
+export class MapBackend implements SessionBackend {
+  readonly entries = new Map<string, StoredSession>()
+  /** Calls, in order: `read`, `readText`, `write`, `refresh`, `remove`, `ids`, `clear`, `close`. */
   readonly calls: string[] = []
-  fault: Fault
-  /** Hooks that reject (with `Error('<hook>: backend down')`) whatever `fault` says. */
+  fault: Fault = 'none'
+  /** Methods that reject (with `Error('<method>: backend down')`) whatever `fault` says. */
   readonly failOn = new Set<string>()
-  readonly #reportsExpiry: boolean | 'unmarked'
+  readonly readText: ((sid: string) => MaybePromise<string | null>) | undefined
+  readonly #reportsExpiry: boolean
+  readonly #now: () => number
 
-  constructor (options: MapStoreOptions = {}) {
-    super(options, ['fault', 'reportsExpiry'])
-    this.fault = options.fault ?? 'none'
-    this.#reportsExpiry = options.reportsExpiry ?? true
-  }
-
-  /** The calls that changed the backend, then forgets them. */
-  takeCalls (): string[] {
-    return this.calls.splice(0)
+  constructor (now: () => number, reportsExpiry = true, readText = false) {
+    this.#now = now
+    this.#reportsExpiry = reportsExpiry
+    this.readText = readText ? (sid) => this.#answer('readText', () => this.entries.get(sid)?.text ?? null) : undefined
   }
 
   #answer<T> (op: string, fn: () => T): MaybePromise<T> {
@@ -45,20 +40,19 @@ export class MapStore extends BaseStore {
     return Promise.resolve().then(fn)
   }
 
-  protected read (sid: string, known: unknown): MaybePromise<StoredEntry | undefined> {
+  read (sid: string): MaybePromise<StoredSession | null> {
     return this.#answer('read', () => {
       const entry = this.entries.get(sid)
-      if (entry === undefined || this.#reportsExpiry === true) return entry
-      if (this.#reportsExpiry === false) return { text: entry.text, expiresAt: null }
-      return known === undefined ? entry : { text: entry.text, expiresAt: undefined }
+      if (entry === undefined) return null
+      return this.#reportsExpiry ? { ...entry } : { text: entry.text, expiresAt: null }
     })
   }
 
-  protected write (sid: string, text: string, expiresAt: number): MaybePromise<void> {
+  write (sid: string, text: string, expiresAt: number): MaybePromise<void> {
     return this.#answer('write', () => { this.entries.set(sid, { text, expiresAt }) })
   }
 
-  protected refresh (sid: string, expiresAt: number): MaybePromise<boolean> {
+  refresh (sid: string, expiresAt: number): MaybePromise<boolean> {
     return this.#answer('refresh', () => {
       const entry = this.entries.get(sid)
       if (entry === undefined) return false
@@ -67,28 +61,41 @@ export class MapStore extends BaseStore {
     })
   }
 
-  protected remove (sid: string): MaybePromise<void> {
+  remove (sid: string): MaybePromise<void> {
     return this.#answer('remove', () => { this.entries.delete(sid) })
   }
 
-  protected count (): MaybePromise<number> {
-    return this.#answer('count', () => this.#live().length)
+  ids (): MaybePromise<string[]> {
+    return this.#answer('ids', () => [...this.entries].filter(([, e]) => e.expiresAt == null || e.expiresAt > this.#now()).map(([sid]) => sid))
   }
 
-  protected listIds (): MaybePromise<string[]> {
-    return this.#answer('listIds', () => this.#live())
+  clear (): MaybePromise<void> {
+    return this.#answer('clear', () => { this.entries.clear() })
   }
 
-  protected removeAll (): MaybePromise<void> {
-    return this.#answer('removeAll', () => { this.entries.clear() })
+  close (): MaybePromise<void> {
+    return this.#answer('close', () => {})
+  }
+}
+
+/** A store over a `MapBackend`, with the backend's entries and call log at hand. */
+export class MapStore extends BackendStore {
+  readonly backend: MapBackend
+
+  constructor ({ fault = 'none', reportsExpiry = true, readText = false, ...options }: MapStoreOptions = {}) {
+    const backend = new MapBackend(options.now ?? Date.now, reportsExpiry, readText)
+    backend.fault = fault
+    super(backend, options)
+    this.backend = backend
   }
 
-  protected override shutdown (): MaybePromise<void> {
-    return this.#answer('shutdown', () => {})
-  }
+  get entries (): Map<string, StoredSession> { return this.backend.entries }
+  get failOn (): Set<string> { return this.backend.failOn }
+  get fault (): Fault { return this.backend.fault }
+  set fault (fault: Fault) { this.backend.fault = fault }
 
-  #live (): string[] {
-    const now = this.options.now()
-    return [...this.entries].filter(([, e]) => e.expiresAt == null || e.expiresAt > now).map(([sid]) => sid)
+  /** The calls that reached the backend, then forgets them. */
+  takeCalls (): string[] {
+    return this.backend.calls.splice(0)
   }
 }

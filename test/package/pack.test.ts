@@ -38,7 +38,7 @@ interface Expectation {
 const EXPECTED: Record<string, Expectation> = {
   './server': { names: { serverOptions: 'function', devCertificate: 'function' } },
   // PostgresStore, MySqlStore, MemcachedStore, TieredStore: add them as they land
-  './session': { names: { MemoryStore: 'class', ClusterStore: 'class', RedisStore: 'class', BaseStore: 'class' } },
+  './session': { names: { MemoryStore: 'class', ClusterStore: 'class', RedisStore: 'class', BackendStore: 'class' } },
   './session/conformance': { names: { storeConformance: 'function', forTap: 'function', forNodeTest: 'function' } },
   './cors': { names: { fleetCors: 'plugin' }, defaultIs: 'fleetCors' },
   './hsts': { names: { fleetHsts: 'plugin', httpsRedirectServer: 'function' }, defaultIs: 'fleetHsts' },

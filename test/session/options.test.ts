@@ -4,10 +4,10 @@ import { DEFAULTS, JSON_SERIALIZER, normalizeStoreOptions } from '../../plugins/
 import { MEMORY_DEFAULTS } from '../../plugins/session/stores/memory.js'
 
 test('defaults', async (t) => {
-  t.strictSame(DEFAULTS, { ttl: 86400, touchAfter: 60, writeElision: true, disableTouch: false, timeout: 2000, serializer: JSON_SERIALIZER, now: Date.now })
+  t.strictSame(DEFAULTS, { ttl: 86400, touchAfter: 60, writeElision: true, elisionMemo: 10_000, disableTouch: false, timeout: 2000, serializer: JSON_SERIALIZER, now: Date.now })
   t.strictSame(MEMORY_DEFAULTS, { maxEntries: 10000 })
-  const opts = normalizeStoreOptions(undefined, [])
-  t.strictSame(opts, { ttlMs: 86_400_000, touchAfterMs: 60_000, writeElision: true, disableTouch: false, timeout: 2000, serializer: JSON_SERIALIZER, logger: null, now: Date.now })
+  const opts = normalizeStoreOptions(undefined)
+  t.strictSame(opts, { ttlMs: 86_400_000, touchAfterMs: 60_000, writeElision: true, elisionMemo: 10_000, disableTouch: false, timeout: 2000, serializer: JSON_SERIALIZER, logger: null, now: Date.now })
   t.equal(JSON_SERIALIZER.stringify({ a: 1 }), '{"a":1}')
   t.strictSame(JSON_SERIALIZER.parse('{"a":1}'), { a: 1 })
 })
@@ -16,12 +16,12 @@ test('options are read, not changed', async (t) => {
   const now = (): number => 5
   const logger = { warn: () => {}, error: () => {} }
   const serializer = { stringify: () => 'x', parse: () => ({}) }
-  const input = { ttl: 1.5, touchAfter: 0, writeElision: false, disableTouch: true, timeout: 10, serializer, logger, now }
+  const input = { ttl: 1.5, touchAfter: 0, writeElision: false, elisionMemo: 5, disableTouch: true, timeout: 10, serializer, logger, now }
   const copy = { ...input }
-  t.strictSame(normalizeStoreOptions(input, []), { ttlMs: 1500, touchAfterMs: 0, writeElision: false, disableTouch: true, timeout: 10, serializer, logger, now })
+  t.strictSame(normalizeStoreOptions(input), { ttlMs: 1500, touchAfterMs: 0, writeElision: false, elisionMemo: 5, disableTouch: true, timeout: 10, serializer, logger, now })
   t.strictSame(input, copy)
-  t.equal(normalizeStoreOptions({ logger: false }, []).logger, false)
-  t.equal(normalizeStoreOptions({ serializer: JSON }, []).serializer, JSON, 'the JSON object itself is a serializer')
+  t.equal(normalizeStoreOptions({ logger: false }).logger, false)
+  t.equal(normalizeStoreOptions({ serializer: JSON }).serializer, JSON, 'the JSON object itself is a serializer')
   const memory: MemoryStoreOptions = { maxEntries: 2, maxBytes: 100 }
   Object.freeze(memory)
   t.ok(new MemoryStore(memory), 'a frozen options object is fine')
@@ -42,6 +42,7 @@ test('invalid options throw a coded error that names them', async (t) => {
     [{ timeout: 0 }, 'invalid option timeout: expected a number ≥ 1, got 0'],
     [{ timeout: 2 ** 31 }, 'invalid option timeout: expected at most 2147483647 ms, got 2147483648'],
     [{ writeElision: 'yes' }, 'invalid option writeElision: expected a boolean, got "yes"'],
+    [{ elisionMemo: 0 }, 'invalid option elisionMemo: expected a whole number ≥ 1, got 0'],
     [{ disableTouch: 1 }, 'invalid option disableTouch: expected a boolean, got 1'],
     [{ serializer: { stringify: () => '' } }, 'invalid option serializer: expected an object with stringify() and parse() functions'],
     [{ serializer: 'json' }, 'invalid option serializer: expected an object with stringify() and parse() functions'],
@@ -63,5 +64,5 @@ test('invalid options throw a coded error that names them', async (t) => {
 })
 
 test('a store-specific option is unknown to another store', async (t) => {
-  t.throws(() => normalizeStoreOptions({ maxEntries: 5 }, []), { code: 'FST_FLEET_SESSION_INVALID_OPTION', message: 'fastify-fleet/session: invalid option maxEntries: unknown option' })
+  t.throws(() => normalizeStoreOptions({ maxEntries: 5 }), { code: 'FST_FLEET_SESSION_INVALID_OPTION', message: 'fastify-fleet/session: invalid option maxEntries: unknown option' })
 })

@@ -54,7 +54,9 @@ test('a session this process wrote is read back without signing its id again', a
     t.strictSame(res.json(), { user: 'ada', views })
     t.equal(cookieOf(res), cookie, 'the same signed cookie comes back (rolling)')
   }
-  t.equal(signed(), afterLogin, 'no signature for the reads')
+  // this relies on @fastify/session's private Session symbols (`sessionId`, `encryptedSessionId`):
+  // a version that renames them makes this fail here, not silently cost an HMAC per request
+  t.equal(signed(), afterLogin, 'no signature for the reads: @fastify/session still keeps the signed id under the symbols signed-ids.ts reads')
 
   const [sid] = await store.ids()
   const record = await store.get(sid as string) as Record<string, unknown>
@@ -92,9 +94,9 @@ test('SignedIds', async (t) => {
   t.equal(sessionKeys({ [idKey]: 'a' }), null, 'both symbols are needed')
   t.strictSame(sessionKeys(session('a', 'a.sig')), { id: idKey, signed: signedKey })
 
-  const ids = new SignedIds()
+  const ids = new SignedIds(10)
   const lent = (sid: string): unknown[] => {
-    const record = ids.lend(sid, {}, false) as Record<symbol, unknown>
+    const record = ids.lend(sid, {}) as Record<symbol, unknown>
     return [record[idKey], record[signedKey]]
   }
   ids.learn('a', { user: 'ada' })
@@ -111,38 +113,26 @@ test('SignedIds', async (t) => {
   t.strictSame(lent('a'), ['a', 'a.sig'], 'a plain object later changes nothing')
 
   const plain = { user: 'ada' }
-  t.equal(ids.lend('b', plain, false), plain, 'an unknown id: the record itself')
+  t.equal(ids.lend('b', plain), plain, 'an unknown id: the record itself')
   const nested = { cookie: { path: '/' }, list: [{ a: 1 }], user: 'ada' }
-  const copied = ids.lend('b', nested, true)
-  t.not(copied, nested, 'or a deep copy of it')
-  t.not(copied.cookie, nested.cookie)
-  t.not(copied.list[0], nested.list[0])
-  t.strictSame(copied, nested)
-  const record = ids.lend('a', plain, false)
+  const record = ids.lend('a', plain)
   t.not(record, plain, 'a known one: a copy carrying the ids')
   t.strictSame(Object.keys(record), ['user'])
   t.strictSame(Object.getOwnPropertySymbols(record), [idKey, signedKey], 'set before the fields')
   t.equal(Object.getOwnPropertyDescriptor(record, signedKey)?.enumerable, true, 'set as the Session sets them')
   t.equal(JSON.stringify(record), '{"user":"ada"}', 'JSON leaves them out')
   t.strictSame(Object.getPrototypeOf(record), Object.prototype, 'a plain object')
-  const deep = ids.lend('a', nested, true) as typeof nested & Record<symbol, unknown>
-  t.equal(deep[signedKey], 'a.sig')
-  t.not(deep.cookie, nested.cookie, 'deep: the nested values copied')
-  t.not(deep.list[0], nested.list[0])
-  t.strictSame({ ...deep }, { ...nested, [idKey]: 'a', [signedKey]: 'a.sig' })
-  const shallow = ids.lend('a', nested, false)
-  t.equal(shallow.cookie, nested.cookie, 'shallow: the nested values moved as they are')
+  const shallow = ids.lend('a', nested)
+  t.equal(shallow.cookie, nested.cookie, 'the nested values moved as they are (the record is a fresh parse)')
 
   // a field named __proto__ (JSON.parse makes it an own field) is copied as a field, not handed to the setter
-  for (const copy of [false, true]) {
-    const odd = JSON.parse('{"__proto__":{"polluted":true},"user":"ada"}') as Record<string, unknown>
-    const oddLent = ids.lend('a', odd, copy) as Record<string | symbol, unknown>
-    t.equal(oddLent[signedKey], 'a.sig')
-    t.strictSame(Object.getPrototypeOf(oddLent), Object.prototype, 'its prototype untouched')
-    t.strictSame(Object.keys(oddLent), ['__proto__', 'user'], 'the field kept as a field')
-    t.strictSame(Object.getOwnPropertyDescriptor(oddLent, '__proto__'), { value: { polluted: true }, writable: true, enumerable: true, configurable: true })
-    t.equal(({} as Record<string, unknown>).polluted, undefined, 'nothing polluted')
-  }
+  const odd = JSON.parse('{"__proto__":{"polluted":true},"user":"ada"}') as Record<string, unknown>
+  const oddLent = ids.lend('a', odd) as Record<string | symbol, unknown>
+  t.equal(oddLent[signedKey], 'a.sig')
+  t.strictSame(Object.getPrototypeOf(oddLent), Object.prototype, 'its prototype untouched')
+  t.strictSame(Object.keys(oddLent), ['__proto__', 'user'], 'the field kept as a field')
+  t.strictSame(Object.getOwnPropertyDescriptor(oddLent, '__proto__'), { value: { polluted: true }, writable: true, enumerable: true, configurable: true })
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'nothing polluted')
 
   ids.forget('a')
   t.strictSame(lent('a'), [undefined, undefined], 'forgotten')

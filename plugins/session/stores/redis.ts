@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { report } from '../log.js'
-import { invalid, numberOption, type StoreOptions } from '../options.js'
-import { BaseStore, type StoredEntry } from '../store-base.js'
-import { knownExpiry, type ReadMark } from '../write-elision.js'
+import type { SessionBackend, StoredSession } from '../backend.js'
+import { invalid, numberOption, splitOptions, type StoreOptions } from '../options.js'
+import { BackendStore } from '../store.js'
 import { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './redis-errors.js'
 import { redisDriver, type RedisClientLike, type RedisDriver } from './redis-client.js'
 
@@ -50,25 +50,6 @@ const REDIS_KEYS = ['client', 'prefix', 'scanCount', 'closeClient'] as const
 export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&')
 
 /**
- * Sessions in Redis, in connect-redis's layout: a STRING `<prefix><sid>` holding the session JSON,
- * expiring with the session's cookie (else after `ttl`), so sessions written by express-session +
- * connect-redis are read here and the other way round.
- *
- * Commands: `get` is one `GETEX` (a `GET` that a replica refuses) when this process knows an
- * expiry of the session still ahead (it read, wrote or refreshed it), else one `EVALSHA` of a
- * script that reads the text and its expiry (`GET` + `PEXPIRETIME`). A `GETEX` that finds a text
- * this process did not know (another process wrote it) takes the expiry of its cookie, which the
- * key's can only be later than; when that has passed, the script follows. `set` is
- * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
- * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
- * delete one key per command (no command spans two hash slots).
- * Needs Redis 7.0 or later (`PEXPIRETIME`).
- *
- * When the client has lost its connection, calls fail at once with `FST_FLEET_SESSION_BACKEND`
- * instead of waiting in the client's queue; any call still waiting after `timeout` fails with
- * `FST_FLEET_SESSION_TIMEOUT`. The store works again as soon as the client has reconnected.
- */
-/**
  * Reads a session and its absolute expiry (ms; -1 without one) in one command: a MULTI of GET and
  * PEXPIRETIME costs the client several times more than one command (measured with ioredis).
  *
@@ -81,91 +62,69 @@ export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '
 const READ_SCRIPT = "#!lua\nlocal v = redis.call('GET', KEYS[1]) if not v then return false end return {v, redis.call('PEXPIRETIME', KEYS[1])}"
 const READ_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex')
 
-export class RedisStore extends BaseStore {
+/** The backend of `RedisStore`: one key per session, driven through the client's raw command API. */
+class RedisBackend implements SessionBackend {
   readonly #driver: RedisDriver
   readonly #prefix: string
   readonly #match: string
   readonly #scanCount: string
   readonly #closeClient: boolean
 
-  constructor (options: RedisStoreOptions) {
-    super(options, REDIS_KEYS)
-    const opts = options as unknown as Record<string, unknown>
-    this.#driver = redisDriver(opts.client)
-    const prefix = opts.prefix ?? REDIS_DEFAULTS.prefix
-    if (typeof prefix !== 'string') invalid('prefix', `expected a string, got ${typeof prefix}`)
+  constructor (driver: RedisDriver, prefix: string, scanCount: number, closeClient: boolean) {
+    this.#driver = driver
     this.#prefix = prefix
     this.#match = `${globEscape(prefix)}*`
-    this.#scanCount = String(numberOption('scanCount', opts.scanCount ?? REDIS_DEFAULTS.scanCount, 1, true))
-    const closeClient = opts.closeClient ?? REDIS_DEFAULTS.closeClient
-    if (typeof closeClient !== 'boolean') invalid('closeClient', `expected a boolean, got ${typeof closeClient}`)
+    this.#scanCount = String(scanCount)
     this.#closeClient = closeClient
-    const queue = this.#driver.unboundedQueue()
-    if (queue !== null) report(this.options.logger, 'warn', new FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE(queue), {})
   }
 
-  /** Which library the client comes from. */
-  get library (): 'ioredis' | 'node-redis' {
-    return this.#driver.library
-  }
-
-  // (the hooks a request runs chain their promises instead of awaiting them: each async layer costs
-  // a promise and a turn of the microtask queue per call)
-  protected read (sid: string, known: ReadMark | undefined): Promise<StoredEntry | undefined> {
-    const key = this.#key(sid)
-    if (known !== undefined && this.#expiryKnown(known)) {
-      // one plain read costs Redis and the client less than the script; the expiry is known, as
-      // long as the text is still the one this process read or wrote, or the one its write under
-      // way sends (one connection per key: Redis gives it back once it has landed); another text
-      // (another process wrote it) comes without: the base takes its cookie's, or reads again
-      return this.#send(['GETEX', key]).then((text) => text === null ? undefined : { text: text as string, expiresAt: knownExpiry(known, text as string) })
-    }
-    return this.#readScript(key).then((reply) => {
-      if (reply === null) return undefined
+  // (the calls a request makes chain their promises instead of awaiting them: each async layer
+  // costs a promise and a turn of the microtask queue per call)
+  read (sid: string): Promise<StoredSession | null> {
+    return this.#readScript(this.#key(sid)).then((reply) => {
+      if (reply === null) return null
       const [text, expireTime] = reply as [string, number | string]
       return { text, expiresAt: Number(expireTime) === -1 ? null : Number(expireTime) }
     })
   }
 
-  protected async write (sid: string, text: string, expiresAt: number): Promise<void> {
+  /** One `GETEX`: costs Redis and the client less than the script (and a replica refuses it too). */
+  readText (sid: string): Promise<string | null> {
+    return this.#send(['GETEX', this.#key(sid)]) as Promise<string | null>
+  }
+
+  async write (sid: string, text: string, expiresAt: number): Promise<void> {
     await this.#send(['SET', this.#key(sid), text, 'PXAT', String(Math.ceil(expiresAt))])
   }
 
-  protected refresh (sid: string, expiresAt: number): Promise<boolean> {
+  refresh (sid: string, expiresAt: number): Promise<boolean> {
     return this.#send(['PEXPIREAT', this.#key(sid), String(Math.ceil(expiresAt))]).then((done) => Number(done) === 1)
   }
 
-  protected async remove (sid: string): Promise<void> {
+  async remove (sid: string): Promise<void> {
     await this.#send(['DEL', this.#key(sid)])
   }
 
-  protected async count (): Promise<number> {
+  async count (): Promise<number> {
     let total = 0
     await this.#scan((keys) => { total += keys.length })
     return total
   }
 
-  protected async listIds (): Promise<string[]> {
+  async ids (): Promise<string[]> {
     const ids: string[] = []
     const skip = this.#prefix.length
     await this.#scan((keys) => { for (const key of keys) ids.push(key.slice(skip)) })
     return ids
   }
 
-  protected async removeAll (): Promise<void> {
+  async clear (): Promise<void> {
     // one DEL per key: a multi-key DEL fails on a cluster when the keys live in different slots
     await this.#scan(async (keys) => { await Promise.all(keys.map((key) => this.#send(['DEL', key]))) })
   }
 
-  protected override async shutdown (): Promise<void> {
+  async close (): Promise<void> {
     if (this.#closeClient) await this.#driver.close()
-  }
-
-  /** Whether the mark knows an expiry still ahead: of what was read or written, or of the write under way. */
-  #expiryKnown (known: ReadMark): boolean {
-    const now = this.options.now()
-    const { expiresAt } = known.writing ?? known
-    return (known.fingerprint !== '' || known.writing !== null) && expiresAt !== null && expiresAt > now
   }
 
   #key (sid: string): string {
@@ -208,5 +167,45 @@ export class RedisStore extends BaseStore {
       if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err
       return await this.#driver.send(key, ['EVAL', READ_SCRIPT, '1', key])
     }
+  }
+}
+
+/**
+ * Sessions in Redis, in connect-redis's layout: a STRING `<prefix><sid>` holding the session JSON,
+ * expiring with the session's cookie (else after `ttl`), so sessions written by express-session +
+ * connect-redis are read here and the other way round.
+ *
+ * Commands: `get` is one `GETEX` (a `GET` that a replica refuses) when this process knows an
+ * expiry of the session still ahead (it read, wrote or refreshed it: the backend's `readText`),
+ * else one `EVALSHA` of a script that reads the text and its expiry (`GET` + `PEXPIRETIME`). `set` is
+ * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
+ * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
+ * delete one key per command (no command spans two hash slots).
+ * Needs Redis 7.0 or later (`PEXPIRETIME`).
+ *
+ * When the client has lost its connection, calls fail at once with `FST_FLEET_SESSION_BACKEND`
+ * instead of waiting in the client's queue; any call still waiting after `timeout` fails with
+ * `FST_FLEET_SESSION_TIMEOUT`. The store works again as soon as the client has reconnected.
+ */
+export class RedisStore extends BackendStore {
+  readonly #driver: RedisDriver
+
+  constructor (options: RedisStoreOptions) {
+    const { own, common } = splitOptions(options, REDIS_KEYS)
+    const driver = redisDriver(own.client)
+    const prefix = own.prefix ?? REDIS_DEFAULTS.prefix
+    if (typeof prefix !== 'string') invalid('prefix', `expected a string, got ${typeof prefix}`)
+    const scanCount = numberOption('scanCount', own.scanCount ?? REDIS_DEFAULTS.scanCount, 1, true)
+    const closeClient = own.closeClient ?? REDIS_DEFAULTS.closeClient
+    if (typeof closeClient !== 'boolean') invalid('closeClient', `expected a boolean, got ${typeof closeClient}`)
+    super(new RedisBackend(driver, prefix, scanCount, closeClient), common)
+    this.#driver = driver
+    const queue = driver.unboundedQueue()
+    if (queue !== null) report(this.options.logger, 'warn', new FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE(queue), {})
+  }
+
+  /** Which library the client comes from. */
+  get library (): 'ioredis' | 'node-redis' {
+    return this.#driver.library
   }
 }

@@ -1,0 +1,50 @@
+// A session backend of your own: sessions as files in a folder, one per id, each with its expiry.
+// `new BackendStore(new FileBackend(dir))` makes it a store for @fastify/session; the store adds the
+// rest (serialization, expiry from the cookie, timeouts, write elision). Run it through
+// `fastify-fleet/session/conformance` like any store (test/session/own-store.test.ts does).
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { SessionBackend, StoredSession } from 'fastify-fleet/session'
+
+export class FileBackend implements SessionBackend {
+  constructor (private readonly dir: string, private readonly now: () => number = Date.now) {}
+
+  // a session id is a bearer secret chosen by the client: hex-encoded, it cannot name another path
+  #path (sid: string): string { return join(this.dir, Buffer.from(sid).toString('hex')) }
+
+  async read (sid: string): Promise<StoredSession | null> {
+    const text = await readFile(this.#path(sid), 'utf8').catch(() => null)
+    if (text === null) return null
+    const [expiry, ...rest] = text.split('\n')
+    return { text: rest.join('\n'), expiresAt: Number(expiry) }
+  }
+
+  async write (sid: string, text: string, expiresAt: number): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+    await writeFile(this.#path(sid), `${expiresAt}\n${text}`)
+  }
+
+  async refresh (sid: string, expiresAt: number): Promise<boolean> {
+    const entry = await this.read(sid)
+    if (entry === null) return false
+    await this.write(sid, entry.text, expiresAt)
+    return true
+  }
+
+  async remove (sid: string): Promise<void> { await rm(this.#path(sid), { force: true }) }
+
+  async ids (): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[])
+    const live: string[] = []
+    for (const name of names) {
+      const sid = Buffer.from(name, 'hex').toString()
+      const entry = await this.read(sid)
+      if (entry !== null && Number(entry.expiresAt) > this.now()) live.push(sid)
+    }
+    return live
+  }
+
+  async clear (): Promise<void> { await rm(this.dir, { recursive: true, force: true }) }
+
+  close (): void {}
+}

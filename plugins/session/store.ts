@@ -1,0 +1,296 @@
+import { chain, Deadlines, deliver, isThenable, type StoreCallback } from './async-call.js'
+import type { MaybePromise, SessionBackend } from './backend.js'
+import type { SessionStore } from './contract.js'
+import {
+  FST_FLEET_SESSION_BACKEND, FST_FLEET_SESSION_CLOSED, FST_FLEET_SESSION_CORRUPT, FST_FLEET_SESSION_INVALID_ID,
+  FST_FLEET_SESSION_INVALID_OPTION, FST_FLEET_SESSION_INVALID_SESSION, FST_FLEET_SESSION_TIMEOUT, FST_FLEET_SESSION_UNSERIALIZABLE
+} from './errors.js'
+import { report, sessionRef } from './log.js'
+import { normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
+import { applyExpiry, checkRecord, expiryOf, snapshot, type SessionInput, type SessionRecord } from './record.js'
+import { SignedIds } from './signed-ids.js'
+import { WriteElision } from './write-elision.js'
+
+const BACKEND_METHODS = ['read', 'write', 'refresh', 'remove', 'ids', 'clear', 'close'] as const
+
+const isFleetError = (err: unknown): boolean =>
+  typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('FST_FLEET_SESSION_')
+
+/** A backend's error as the caller gets it: ours as they are, any other as `FST_FLEET_SESSION_BACKEND`. */
+const coded = (op: string, err: unknown): Error => isFleetError(err)
+  ? err as Error
+  : new FST_FLEET_SESSION_BACKEND(op, (err as Error)?.message ?? String(err), { cause: err })
+
+/**
+ * A `@fastify/session` store over a `SessionBackend`: `new BackendStore(backend, options)`.
+ * MemoryStore, ClusterStore and RedisStore are this class with their own backend.
+ *
+ * It gives the callback/promise dual API, id and session checks, serialization (a copy is stored,
+ * never the live Session), expiry from the cookie (else `ttl`), the guarantee that an expired entry
+ * is never returned, corrupt data read as "no session" and logged, backend calls bounded by
+ * `timeout`, write elision (`write-elision.ts`), and the signed ids of the sessions it wrote handed
+ * back to `@fastify/session` (`signed-ids.ts`).
+ */
+export class BackendStore implements SessionStore {
+  protected readonly options: NormalizedStoreOptions
+  readonly #backend: SessionBackend
+  readonly #elision: WriteElision | null
+  readonly #signedIds: SignedIds
+  #deadlines: Deadlines | undefined
+  #closed = false
+
+  constructor (backend: SessionBackend, options?: StoreOptions) {
+    this.options = normalizeStoreOptions(options)
+    for (const method of BACKEND_METHODS) {
+      if (typeof (backend as unknown as Record<string, unknown> | null)?.[method] !== 'function') {
+        throw new FST_FLEET_SESSION_INVALID_OPTION('backend', `expected an object with the methods ${BACKEND_METHODS.join(', ')}`)
+      }
+    }
+    this.#backend = backend
+    const { writeElision, elisionMemo, touchAfterMs, disableTouch } = this.options
+    this.#elision = writeElision ? new WriteElision({ maxSessions: elisionMemo, touchAfterMs, disableTouch }) : null
+    this.#signedIds = new SignedIds(elisionMemo)
+  }
+
+  get (sid: string): Promise<SessionRecord | null>
+  get (sid: string, callback: StoreCallback<SessionRecord | null>): void
+  get (sid: string, callback?: StoreCallback<SessionRecord | null>): Promise<SessionRecord | null> | undefined {
+    return deliver(() => this.#get(sid), callback)
+  }
+
+  set (sid: string, session: SessionInput): Promise<void>
+  set (sid: string, session: SessionInput, callback: StoreCallback): void
+  set (sid: string, session: SessionInput, callback?: StoreCallback): Promise<void> | undefined {
+    return deliver(() => this.#set(sid, session), callback)
+  }
+
+  destroy (sid: string): Promise<void>
+  destroy (sid: string, callback: StoreCallback): void
+  destroy (sid: string, callback?: StoreCallback): Promise<void> | undefined {
+    return deliver(() => this.#destroy(sid), callback)
+  }
+
+  touch (sid: string, session: SessionInput): Promise<void>
+  touch (sid: string, session: SessionInput, callback: StoreCallback): void
+  touch (sid: string, session: SessionInput, callback?: StoreCallback): Promise<void> | undefined {
+    return deliver(() => this.#touch(sid, session), callback)
+  }
+
+  async length (): Promise<number> {
+    this.#open('length')
+    const backend = this.#backend
+    if (backend.count !== undefined) return await this.#call('length', () => (backend.count as () => MaybePromise<number>)())
+    return (await this.#call('length', () => backend.ids())).length
+  }
+
+  async ids (): Promise<string[]> {
+    this.#open('ids')
+    return await this.#call('ids', () => this.#backend.ids())
+  }
+
+  async clear (): Promise<void> {
+    this.#open('clear')
+    this.#elision?.clear()
+    this.#signedIds.clear()
+    await this.#call('clear', () => this.#backend.clear())
+  }
+
+  /** Releases what the store created; calls after it fail with `FST_FLEET_SESSION_CLOSED`. Idempotent. */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#elision?.clear()
+    this.#signedIds.clear()
+    await this.#call('close', () => this.#backend.close())
+  }
+
+  #get (sid: string): MaybePromise<SessionRecord | null> {
+    this.#check('get', sid)
+    const { readText } = this.#backend
+    if (readText !== undefined && this.#elision?.knowsExpiry(sid, this.options.now()) === true) {
+      const elision = this.#elision
+      return chain(this.#call('get', () => readText.call(this.#backend, sid)), (text) =>
+        text === null ? this.#missing(sid) : this.#found(sid, text, elision.expiryOf(sid, text)))
+    }
+    return this.#read(sid)
+  }
+
+  /** `get` through the backend's `read`, which gives the expiry. */
+  #read (sid: string): MaybePromise<SessionRecord | null> {
+    return chain(this.#call('get', () => this.#backend.read(sid)), (entry) =>
+      entry === null ? this.#missing(sid) : this.#found(sid, entry.text, entry.expiresAt))
+  }
+
+  #missing (sid: string): null {
+    this.#elision?.forget(sid)
+    return null
+  }
+
+  /**
+   * What `get` gives for the text read: `null` when it is corrupt or has expired. `expiresAt`: the
+   * backend's expiry, `undefined` when the read did not say (the text alone, of a text this process
+   * did not know). The stored cookie's `expires` stands for it then: a refresh only moves the
+   * backend's expiry later. Once that has passed, `read` asks the backend.
+   */
+  #found (sid: string, text: string, expiresAt: number | null | undefined): MaybePromise<SessionRecord | null> {
+    const parsed = this.#parse(sid, text)
+    if (parsed === null) return this.#missing(sid)
+    const { record, cookieExpires } = parsed
+    const now = this.options.now()
+    if (expiresAt === undefined) {
+      if (cookieExpires !== null && cookieExpires <= now) return this.#read(sid)
+      expiresAt = cookieExpires
+    }
+    // a backend without expiry (`null`) holds it until the stored cookie says it has expired
+    const until = expiresAt ?? cookieExpires
+    if (until !== null && until <= now) {
+      this.#missing(sid)
+      this.#removeExpired(sid)
+      return null
+    }
+    this.#elision?.read(sid, text, record, expiresAt)
+    applyExpiry(record, expiresAt, cookieExpires)
+    return this.#signedIds.lend(sid, record)
+  }
+
+  /** The text parsed and checked as a session; `null` when it is not one (logged). */
+  #parse (sid: string, text: string): { record: SessionRecord, cookieExpires: number | null } | null {
+    let parsed: unknown
+    let problem: string
+    let cause: unknown
+    try {
+      parsed = this.options.serializer.parse(text)
+      const check = checkRecord(parsed)
+      if (check.problem === null) return { record: parsed as SessionRecord, cookieExpires: check.expires }
+      problem = check.problem
+    } catch (err) {
+      problem = `it does not parse: ${(err as Error)?.message ?? String(err)}`
+      cause = err
+    }
+    const ref = sessionRef(sid)
+    report(this.options.logger, 'warn', new FST_FLEET_SESSION_CORRUPT(ref, problem, { cause }), { session: ref })
+    return null
+  }
+
+  #set (sid: string, session: SessionInput): MaybePromise<void> {
+    this.#checkSession('set', sid, session)
+    this.#signedIds.learn(sid, session)
+    const now = this.options.now()
+    const record = this.#serialize(() => snapshot(session))
+    const expiresAt = expiryOf(record, now, this.options.ttlMs)
+    if (expiresAt <= now) return this.#destroy(sid)
+    const elision = this.#elision
+    if (elision === null) return this.#write(sid, this.#stringify(record), record, expiresAt)
+    const plan = elision.plan(sid, record, expiresAt, now, this.#stringify)
+    if (plan.action === 'write') return this.#write(sid, plan.text, record, expiresAt)
+    if (plan.action === 'nothing') return
+    return chain(this.#call('set', () => this.#backend.refresh(sid, expiresAt)), (refreshed) => {
+      // gone since it was read (destroyed or evicted elsewhere): written again
+      if (!refreshed) return this.#write(sid, this.#stringify(record), record, expiresAt)
+      elision.refreshed(sid, expiresAt)
+    })
+  }
+
+  /** `set`'s write of `text` (`record` serialized); write elision learns its outcome. */
+  #write (sid: string, text: string, record: SessionRecord, expiresAt: number): MaybePromise<void> {
+    const elision = this.#elision
+    if (elision === null) return this.#call('set', () => this.#backend.write(sid, text, expiresAt))
+    const pending = elision.writing(sid, text, record, expiresAt)
+    let written: MaybePromise<void>
+    try {
+      written = this.#call('set', () => this.#backend.write(sid, text, expiresAt))
+    } catch (err) {
+      elision.wrote(pending, false)
+      throw err
+    }
+    if (!isThenable(written)) return elision.wrote(pending, true)
+    return written.then(() => { elision.wrote(pending, true) }, (err: unknown) => {
+      elision.wrote(pending, false)
+      throw err
+    })
+  }
+
+  #destroy (sid: string): MaybePromise<void> {
+    this.#check('destroy', sid)
+    this.#elision?.forget(sid)
+    this.#signedIds.forget(sid)
+    return this.#call('destroy', () => this.#backend.remove(sid))
+  }
+
+  #touch (sid: string, session: SessionInput): MaybePromise<void> {
+    this.#checkSession('touch', sid, session)
+    if (this.options.disableTouch) return
+    const now = this.options.now()
+    const expiresAt = expiryOf(this.#serialize(() => snapshot(session)), now, this.options.ttlMs)
+    if (expiresAt <= now) return this.#destroy(sid)
+    const elision = this.#elision
+    if (elision?.skipsRefresh(sid, expiresAt, now) === true) return
+    return chain(this.#call('touch', () => this.#backend.refresh(sid, expiresAt)), (refreshed) => {
+      if (refreshed) elision?.refreshed(sid, expiresAt)
+    })
+  }
+
+  readonly #stringify = (record: SessionRecord): string => {
+    const text: unknown = this.#serialize(() => this.options.serializer.stringify(record))
+    if (typeof text !== 'string') throw new FST_FLEET_SESSION_UNSERIALIZABLE(`the serializer returned ${typeof text}, expected a string`)
+    return text
+  }
+
+  /** Runs a serialization: what it throws (a BigInt, a cycle...) comes out as `FST_FLEET_SESSION_UNSERIALIZABLE`. */
+  #serialize<T> (run: () => T): T {
+    try {
+      return run()
+    } catch (err) {
+      throw new FST_FLEET_SESSION_UNSERIALIZABLE((err as Error).message, { cause: err })
+    }
+  }
+
+  /** Removes an expired entry the backend still held, without making the caller wait. */
+  #removeExpired (sid: string): void {
+    const failed = (err: Error): void => { report(this.options.logger, 'error', err, { session: sessionRef(sid) }) }
+    try {
+      const removed = this.#call('remove', () => this.#backend.remove(sid))
+      if (isThenable(removed)) removed.then(undefined, failed)
+    } catch (err) {
+      failed(err as Error)
+    }
+  }
+
+  #open (op: string): void {
+    if (this.#closed) throw new FST_FLEET_SESSION_CLOSED(op)
+  }
+
+  #check (op: string, sid: unknown): void {
+    this.#open(op)
+    if (typeof sid !== 'string' || sid.length === 0) throw new FST_FLEET_SESSION_INVALID_ID(op, sid === '' ? 'an empty string' : typeof sid)
+  }
+
+  #checkSession (op: string, sid: unknown, session: unknown): void {
+    this.#check(op, sid)
+    if (session === null || typeof session !== 'object') throw new FST_FLEET_SESSION_INVALID_SESSION(op, session === null ? 'null' : typeof session)
+  }
+
+  /**
+   * Runs a backend call: its errors coded (a synchronous one thrown), its promise bounded by
+   * `timeout`. A synchronous answer is returned as it is.
+   */
+  #call<T> (op: string, run: () => MaybePromise<T>): MaybePromise<T> {
+    let result: MaybePromise<T>
+    try {
+      result = run()
+    } catch (err) {
+      throw coded(op, err)
+    }
+    return isThenable(result) ? this.#bounded(op, result) : result
+  }
+
+  /** A backend call's promise, its rejection coded and, unless the backend bounds its calls itself, bounded by `timeout`. */
+  #bounded<T> (op: string, result: PromiseLike<T>): Promise<T> {
+    const { timeout } = this.options
+    const isTimeout = this.#backend.isTimeout
+    if (isTimeout === undefined) return (this.#deadlines ??= new Deadlines(timeout)).bound(result, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout), (err) => coded(op, err))
+    return Promise.resolve(result).then(undefined, (err: unknown) => {
+      throw isTimeout(err) ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : coded(op, err)
+    })
+  }
+}
