@@ -13,7 +13,11 @@ export type { PrimaryBus } from './primary-bus.js'
 export type { WorkerHandle } from './worker.js'
 export type { FleetWorkerDecoration, FleetWorkerOptions } from './worker-plugin.js'
 export type { DrainReport } from './drain.js'
-export type { BusHandler, BusListener, BusOrigin, BusRequestOptions, FleetBus } from '../internal/bus.js'
+export type { BusHandler, BusListener, BusOrigin, BusRequestOptions, FleetBus } from './bus.js'
+export { clusterBus } from './process-bus.js'
+export { busChannel, type BroadcastBus, type BusChannel } from './bus-channel.js'
+export { sharedMap, type SharedMap, type SharedMapEntry, type SharedMapOptions } from './shared-map.js'
+export { ENV, missingFleetPrimary, TOPICS } from './names.js'
 
 /**
  * Runs the app on every core: in the primary, forks `workers` workers, replaces the ones that die

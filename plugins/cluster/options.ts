@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os'
 import type { FastifyInstance } from 'fastify'
+import { isObject, optionKit, type OptionKit } from '../internal/option-kit.js'
 import { FST_FLEET_CLUSTER_INVALID_OPTION } from './errors.js'
+import { ENV } from './names.js'
 
 /** A pino-style logger (`logger.info(obj, msg)`); Fastify's `app.log` fits. */
 export interface ClusterLogger {
@@ -156,24 +158,12 @@ export interface NormalizedClusterOptions {
   logger: ClusterLogger
 }
 
-const invalid = (name: string, reason: string): never => {
-  throw new FST_FLEET_CLUSTER_INVALID_OPTION(name, reason)
-}
+/** The option checks of fastify-fleet/cluster, failing with `FST_FLEET_CLUSTER_INVALID_OPTION`. */
+export const check: OptionKit = optionKit((name, reason) => { throw new FST_FLEET_CLUSTER_INVALID_OPTION(name, reason) })
 
-const describe = (value: unknown): string => typeof value === 'number' ? String(value) : typeof value
-
-function integer (name: string, value: unknown, min: number, max = 2 ** 31 - 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    return invalid(name, `expected an integer from ${min} to ${max}, got ${describe(value)}`)
-  }
-  return value
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-function known (name: string, input: Record<string, unknown>, keys: readonly string[]): void {
-  for (const key of Object.keys(input)) if (!keys.includes(key)) invalid(name === '' ? key : `${name}.${key}`, 'unknown option')
-}
+/** Milliseconds, as `setTimeout()` takes them (it turns longer delays into 1 ms). */
+export const ms = (name: string, value: unknown, fallback: number, min: number): number =>
+  check.number(name, value, fallback, { min, max: 2 ** 31 - 1, integer: true })
 
 /** The default logger: one JSON line per event on standard output (pino's level numbers). */
 export function jsonLogger (write: (line: string) => void = (line) => { process.stdout.write(line) }): ClusterLogger {
@@ -187,61 +177,52 @@ const OPTION_KEYS = ['build', 'listen', 'workers', 'shutdownTimeout', 'readyTime
 
 /** Validates `startCluster()`'s options (never touching the caller's object). */
 export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = process.env): NormalizedClusterOptions {
-  if (!isObject(input)) return invalid('options', `expected an object, got ${input === null ? 'null' : typeof input}`)
-  known('', input, OPTION_KEYS)
-  if (typeof input.build !== 'function') invalid('build', `expected a function, got ${typeof input.build}`)
+  const options = check.object('options', input)
+  check.known(options, OPTION_KEYS)
+  const build = check.fn<StartClusterOptions['build'] | undefined>('build', options.build, undefined)
 
-  const listenIn = input.listen ?? DEFAULTS.listen
-  if (!isObject(listenIn)) return invalid('listen', `expected an object, got ${typeof listenIn}`)
-  known('listen', listenIn, ['port', 'host'])
-  const port = integer('listen.port', listenIn.port ?? DEFAULTS.listen.port, 0, 65535)
-  const host = listenIn.host ?? DEFAULTS.listen.host
-  if (typeof host !== 'string' || host === '') invalid('listen.host', `expected a non-empty string, got ${typeof host}`)
+  const listenIn = check.object('listen', options.listen ?? DEFAULTS.listen)
+  check.known(listenIn, ['port', 'host'], 'listen.')
+  const port = check.number('listen.port', listenIn.port, DEFAULTS.listen.port, { min: 0, max: 65535, integer: true })
+  const host = check.string('listen.host', listenIn.host, DEFAULTS.listen.host)
 
-  const workers = integer('workers', input.workers ?? availableParallelism(), 1, 1024)
-  const restartIn = input.restart ?? {}
-  if (!isObject(restartIn)) return invalid('restart', `expected an object, got ${typeof restartIn}`)
-  known('restart', restartIn, Object.keys(RESTART_DEFAULTS))
-  const factor = restartIn.factor ?? RESTART_DEFAULTS.factor
-  if (typeof factor !== 'number' || !(factor >= 1) || !Number.isFinite(factor)) invalid('restart.factor', `expected a finite number ≥ 1, got ${describe(factor)}`)
+  const workers = check.number('workers', options.workers, availableParallelism(), { min: 1, max: 1024, integer: true })
+  const restartIn = check.object('restart', options.restart ?? {})
+  check.known(restartIn, Object.keys(RESTART_DEFAULTS), 'restart.')
   const restart: Required<RestartOptions> = {
-    initialDelay: integer('restart.initialDelay', restartIn.initialDelay ?? RESTART_DEFAULTS.initialDelay, 0),
-    factor: factor as number,
-    maxDelay: integer('restart.maxDelay', restartIn.maxDelay ?? RESTART_DEFAULTS.maxDelay, 0),
-    resetAfter: integer('restart.resetAfter', restartIn.resetAfter ?? RESTART_DEFAULTS.resetAfter, 0),
-    maxRestarts: integer('restart.maxRestarts', restartIn.maxRestarts ?? RESTART_DEFAULTS.maxRestarts, 1),
-    window: integer('restart.window', restartIn.window ?? RESTART_DEFAULTS.window, 1),
-    minUptime: integer('restart.minUptime', restartIn.minUptime ?? RESTART_DEFAULTS.minUptime, 0)
+    initialDelay: ms('restart.initialDelay', restartIn.initialDelay, RESTART_DEFAULTS.initialDelay, 0),
+    factor: check.number('restart.factor', restartIn.factor, RESTART_DEFAULTS.factor, { min: 1 }),
+    maxDelay: ms('restart.maxDelay', restartIn.maxDelay, RESTART_DEFAULTS.maxDelay, 0),
+    resetAfter: ms('restart.resetAfter', restartIn.resetAfter, RESTART_DEFAULTS.resetAfter, 0),
+    maxRestarts: check.number('restart.maxRestarts', restartIn.maxRestarts, RESTART_DEFAULTS.maxRestarts, { min: 1, max: 2 ** 31 - 1, integer: true }),
+    window: ms('restart.window', restartIn.window, RESTART_DEFAULTS.window, 1),
+    minUptime: ms('restart.minUptime', restartIn.minUptime, RESTART_DEFAULTS.minUptime, 0)
   }
-  if (restart.maxDelay < restart.initialDelay) invalid('restart.maxDelay', `must be at least restart.initialDelay (${restart.initialDelay}), got ${restart.maxDelay}`)
+  if (restart.maxDelay < restart.initialDelay) check.invalid('restart.maxDelay', `must be at least restart.initialDelay (${restart.initialDelay}), got ${restart.maxDelay}`)
 
-  const envIn = input.env ?? DEFAULTS.env
-  if (!isObject(envIn) || Object.values(envIn).some((v) => typeof v !== 'string')) invalid('env', 'expected an object of strings')
-  const signals = input.signals ?? DEFAULTS.signals
-  if (typeof signals !== 'boolean') invalid('signals', `expected a boolean, got ${typeof signals}`)
-  const onStop = input.onStop ?? (() => {})
-  if (typeof onStop !== 'function') invalid('onStop', `expected a function, got ${typeof onStop}`)
-  const logger = input.logger ?? jsonLogger()
+  const envIn = options.env ?? DEFAULTS.env
+  if (!isObject(envIn) || Object.values(envIn).some((v) => typeof v !== 'string')) check.invalid('env', 'expected an object of strings')
+  const logger = options.logger ?? jsonLogger()
   if (!isObject(logger) || !['info', 'warn', 'error'].every((level) => typeof logger[level] === 'function')) {
-    invalid('logger', 'expected an object with info, warn and error functions')
+    check.invalid('logger', 'expected an object with info, warn and error functions')
   }
-  const heartbeatInterval = integer('heartbeatInterval', input.heartbeatInterval ?? DEFAULTS.heartbeatInterval, 10)
-  const heartbeatTimeout = integer('heartbeatTimeout', input.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout, 1)
-  if (heartbeatTimeout < heartbeatInterval) invalid('heartbeatTimeout', `must be at least heartbeatInterval (${heartbeatInterval}), got ${heartbeatTimeout}`)
+  const heartbeatInterval = ms('heartbeatInterval', options.heartbeatInterval, DEFAULTS.heartbeatInterval, 10)
+  const heartbeatTimeout = ms('heartbeatTimeout', options.heartbeatTimeout, DEFAULTS.heartbeatTimeout, 1)
+  if (heartbeatTimeout < heartbeatInterval) check.invalid('heartbeatTimeout', `must be at least heartbeatInterval (${heartbeatInterval}), got ${heartbeatTimeout}`)
 
   return {
-    build: input.build as StartClusterOptions['build'],
-    listen: { port, host: host as string },
+    build: build as StartClusterOptions['build'],
+    listen: { port, host },
     workers,
-    inProcess: workers === 1 || env.FLEET_CLUSTER === '0',
-    shutdownTimeout: integer('shutdownTimeout', input.shutdownTimeout ?? DEFAULTS.shutdownTimeout, 1),
-    readyTimeout: integer('readyTimeout', input.readyTimeout ?? DEFAULTS.readyTimeout, 1),
+    inProcess: workers === 1 || env[ENV.inProcess] === '0',
+    shutdownTimeout: ms('shutdownTimeout', options.shutdownTimeout, DEFAULTS.shutdownTimeout, 1),
+    readyTimeout: ms('readyTimeout', options.readyTimeout, DEFAULTS.readyTimeout, 1),
     heartbeatInterval,
     heartbeatTimeout,
     restart,
     env: { ...envIn as Record<string, string> },
-    signals: signals as boolean,
-    onStop: onStop as () => void | Promise<void>,
-    logger: logger as ClusterLogger
+    signals: check.boolean('signals', options.signals, DEFAULTS.signals),
+    onStop: check.fn('onStop', options.onStop, () => {}),
+    logger: logger as unknown as ClusterLogger
   }
 }

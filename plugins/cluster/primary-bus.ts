@@ -1,8 +1,8 @@
 import type { Worker } from 'node:cluster'
-import { FST_FLEET_CLUSTER_BUS_CLOSED } from '../internal/bus-errors.js'
+import { FST_FLEET_CLUSTER_BUS_CLOSED } from './errors.js'
 import {
   BusLink, isBatch, PRIMARY, Subscriptions, type Batch, type BusHandler, type BusListener, type BusOrigin, type BusRequestOptions
-} from '../internal/bus.js'
+} from './bus.js'
 
 /** The IPC bus as the primary sees it. */
 export interface PrimaryBus {

@@ -1,11 +1,11 @@
 import cluster, { type Worker } from 'node:cluster'
 import { EventEmitter } from 'node:events'
-import { SESSION_TOPIC, sessionHost, type SessionRequest } from '../internal/session-host.js'
 import { FST_FLEET_CLUSTER_CRASH_LOOP, FST_FLEET_CLUSTER_READY_TIMEOUT, FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE } from './errors.js'
 import type { NormalizedClusterOptions } from './options.js'
 import { PrimaryBusHub, type PrimaryBus } from './primary-bus.js'
 import { RestartPolicy } from './restart-policy.js'
-import { TOPICS } from './worker.js'
+import { ENV, TOPICS } from './names.js'
+import { sharedMapHost, type SharedMapRequest } from './shared-map.js'
 
 /** A worker as the primary sees it. */
 export interface WorkerInfo {
@@ -65,8 +65,8 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
   let reloading: Promise<ReloadReport> | null = null
   const pendingRespawns = new Set<NodeJS.Timeout>()
 
-  const host = sessionHost()
-  bus.handle(SESSION_TOPIC, (request: SessionRequest) => host(request))
+  const maps = sharedMapHost()
+  bus.handle(TOPICS.sharedMap, (request: SharedMapRequest) => maps(request))
   bus.handle(TOPICS.ready, (_data: unknown, from) => {
     const t = tracked.get(from.workerId)
     if (t !== undefined && t.state === 'starting') {
@@ -83,7 +83,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
   const info = (t: Tracked): WorkerInfo => ({ id: t.id, pid: t.pid, slot: t.slot, state: t.state, startedAt: t.startedAt })
 
   function fork (slot: number, candidate = false): Tracked {
-    const worker = cluster.fork({ ...opts.env, FLEET_CLUSTER_WORKER: '1', FLEET_WORKER_SLOT: String(slot) })
+    const worker = cluster.fork({ ...opts.env, [ENV.worker]: '1', [ENV.slot]: String(slot) })
     let markReady!: (ok: boolean) => void
     const ready = new Promise<boolean>((resolve) => {
       markReady = (ok) => {

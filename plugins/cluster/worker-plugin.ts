@@ -1,9 +1,9 @@
 import cluster from 'node:cluster'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
-import { processBus, type FleetBus } from '../internal/process-bus.js'
+import { clusterBus, type FleetBus } from './process-bus.js'
 import { ConnectionTracker, type DrainReport } from './drain.js'
-import { FST_FLEET_CLUSTER_INVALID_OPTION } from './errors.js'
+import { check, ms } from './options.js'
 
 /** Options of `fleetWorker`. */
 export interface FleetWorkerOptions {
@@ -52,16 +52,12 @@ declare module 'fastify' {
 }
 
 function normalize (options: FleetWorkerOptions): Required<FleetWorkerOptions> {
-  const out: Record<string, number> = { ...WORKER_DEFAULTS }
-  for (const [key, value] of Object.entries(options)) {
-    if (!(key in WORKER_DEFAULTS)) throw new FST_FLEET_CLUSTER_INVALID_OPTION(key, 'unknown option')
-    if (value === undefined) continue
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
-      throw new FST_FLEET_CLUSTER_INVALID_OPTION(key, `expected a positive integer of milliseconds, got ${typeof value === 'number' ? value : typeof value}`)
-    }
-    out[key] = value
+  const input = check.object('options', options)
+  check.known(input, Object.keys(WORKER_DEFAULTS))
+  return {
+    shutdownTimeout: ms('shutdownTimeout', input.shutdownTimeout, WORKER_DEFAULTS.shutdownTimeout, 1),
+    noticeWait: ms('noticeWait', input.noticeWait, WORKER_DEFAULTS.noticeWait, 1)
   }
-  return out as Required<FleetWorkerOptions>
 }
 
 // async: a bad option rejects registration (a synchronous throw would escape avvio)
@@ -74,7 +70,7 @@ const plugin: FastifyPluginAsync<FleetWorkerOptions> = async (fastify, options) 
   const decoration: FleetWorkerDecoration = {
     workerId: cluster.worker?.id ?? 0,
     pid: process.pid,
-    bus: processBus(),
+    bus: clusterBus(),
     get draining () { return tracker.draining },
     drain
   }

@@ -1,11 +1,11 @@
 import cluster, { type Worker } from 'node:cluster'
-import { processBus } from '../internal/process-bus.js'
+import { clusterBus } from './process-bus.js'
+import { TOPICS } from './names.js'
 import { FST_FLEET_CLUSTER_INVALID_APP, FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE } from './errors.js'
 import type { AnyFastifyInstance as FastifyInstance, NormalizedClusterOptions } from './options.js'
 import { fleetWorker } from './worker-plugin.js'
 
 /** Bus topics between the primary and its workers. */
-export const TOPICS = { ready: 'fleet:ready', ping: 'fleet:ping', drain: 'fleet:drain' } as const
 
 /** What `startCluster()` returns in a worker, or in a single process. */
 export interface WorkerHandle {
@@ -50,7 +50,7 @@ function stopper (app: FastifyInstance): () => Promise<number> {
 
 /** A worker of a cluster: builds, listens, says it is ready, drains on the primary's word. */
 export async function runWorker (opts: NormalizedClusterOptions): Promise<WorkerHandle> {
-  const bus = processBus()
+  const bus = clusterBus()
   const app = await startApp(opts, (cluster.worker as Worker).id)
   const stop = stopper(app)
   const stopAndExit = (): void => {

@@ -6,6 +6,7 @@ import {
   FST_FLEET_CORS_MAX_AGE,
   FST_FLEET_CORS_UNANCHORED_REGEXP
 } from './errors.js'
+import { optionKit, type OptionKit } from '../internal/option-kit.js'
 import { canonicalOrigin, isAnchored, type OriginList } from './origin.js'
 
 /**
@@ -176,9 +177,9 @@ export interface PolicySpec {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const POLICY_KEYS = new Set(Object.keys(DEFAULTS))
 
-function invalid (name: string, reason: string): never {
-  throw new FST_FLEET_CORS_INVALID_OPTION(name, reason)
-}
+/** The option checks of fastify-fleet/cors, failing with `FST_FLEET_CORS_INVALID_OPTION`. */
+const check: OptionKit = optionKit((name, reason) => { throw new FST_FLEET_CORS_INVALID_OPTION(name, reason) })
+const invalid: (name: string, reason: string) => never = check.invalid
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof RegExp)
@@ -220,8 +221,7 @@ function originSpec (value: unknown, where: string): PolicySpec['origin'] {
 export function policySpec (input: Record<string, unknown>, where: string): { spec: PolicySpec, warning: string | null } {
   const get = <K extends keyof typeof DEFAULTS>(key: K): unknown => input[key] === undefined ? DEFAULTS[key] : input[key]
   const prefix = where === 'options' ? '' : `${where}.`
-  const credentials = get('credentials')
-  if (typeof credentials !== 'boolean') invalid(`${prefix}credentials`, 'expected a boolean')
+  const credentials = check.boolean(`${prefix}credentials`, input.credentials, DEFAULTS.credentials)
   const origin = originSpec(get('origin'), where)
   const methodsIn = get('methods')
   const methods = methodsIn === '*' ? '*' : tokens(methodsIn, `${prefix}methods`, false)
@@ -250,10 +250,8 @@ export function policySpec (input: Record<string, unknown>, where: string): { sp
   if (typeof cacheIn === 'number' && Number.isInteger(cacheIn) && cacheIn >= 0) cacheControl = `public, max-age=${cacheIn}`
   else if (typeof cacheIn === 'string' && cacheIn.length > 0 && !/[\r\n]/.test(cacheIn)) cacheControl = cacheIn
   else if (cacheIn !== null) invalid(`${prefix}cacheControl`, 'expected seconds, a Cache-Control value, or null')
-  const allowPrivateNetwork = get('allowPrivateNetwork')
-  if (typeof allowPrivateNetwork !== 'boolean') invalid(`${prefix}allowPrivateNetwork`, 'expected a boolean')
-  const status = get('optionsSuccessStatus')
-  if (status !== 200 && status !== 204) invalid(`${prefix}optionsSuccessStatus`, 'expected 200 or 204')
+  const allowPrivateNetwork = check.boolean(`${prefix}allowPrivateNetwork`, input.allowPrivateNetwork, DEFAULTS.allowPrivateNetwork)
+  const status = check.oneOf(`${prefix}optionsSuccessStatus`, input.optionsSuccessStatus, DEFAULTS.optionsSuccessStatus as number, [200, 204])
   return {
     spec: { origin, methods, allowedHeaders, exposedHeaders, credentials, maxAge: maxAge as number | null, cacheControl, allowPrivateNetwork, optionsSuccessStatus: status },
     warning
@@ -287,27 +285,21 @@ export interface NormalizedCorsOptions {
 }
 
 function cacheOptions (input: unknown): NormalizedCache {
-  if (input === undefined) input = {}
-  if (!isObject(input)) invalid('cache', 'expected an object')
-  const number = (key: keyof typeof CACHE_DEFAULTS, min: number): number => {
-    const value = input[key] === undefined ? CACHE_DEFAULTS[key] : input[key]
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) invalid(`cache.${key}`, `expected a number ≥ ${min}`)
-    return value
-  }
-  const key = input.key ?? null
-  if (key !== null && typeof key !== 'function') invalid('cache.key', 'expected a function (request) => string')
-  const invalidation = input.invalidation ?? null
+  const cache = check.object('cache', input === undefined ? {} : input)
+  const number = (key: keyof typeof CACHE_DEFAULTS, min: number, max = Infinity): number => check.number(`cache.${key}`, cache[key], CACHE_DEFAULTS[key], { min, max })
+  const key = cache.key === undefined ? null : check.fn('cache.key', cache.key, null, 'a function (request) => string')
+  const invalidation = cache.invalidation ?? null
   if (invalidation !== null && (!isObject(invalidation) || typeof invalidation.publish !== 'function' || typeof invalidation.subscribe !== 'function')) {
     invalid('cache.invalidation', 'expected { publish(origin), subscribe(listener) }')
   }
-  const clock = input.clock ?? performance
+  const clock = cache.clock ?? performance
   if (typeof (clock as { now?: unknown }).now !== 'function') invalid('cache.clock', 'expected { now() }')
   return {
     max: Math.floor(number('max', 1)),
     allowedTtl: number('allowedTtl', 0),
     refusedTtl: number('refusedTtl', 0),
     errorTtl: number('errorTtl', 0),
-    timeout: number('timeout', 1),
+    timeout: number('timeout', 1, 2 ** 31 - 1),
     preflightMax: Math.floor(number('preflightMax', 1)),
     key: key as NormalizedCache['key'],
     invalidation: invalidation as NormalizedCache['invalidation'],
@@ -317,12 +309,10 @@ function cacheOptions (input: unknown): NormalizedCache {
 
 /** Validates the plugin options at registration, never touching the caller's object. */
 export function normalizeOptions (input: unknown): NormalizedCorsOptions {
-  if (!isObject(input)) invalid('options', 'expected an object')
-  const known = new Set([...POLICY_KEYS, 'strictPreflight', 'cache'])
-  for (const key of Object.keys(input)) if (!known.has(key)) invalid(key, 'unknown option')
-  const strictPreflight = input.strictPreflight === undefined ? true : input.strictPreflight
-  if (typeof strictPreflight !== 'boolean') invalid('strictPreflight', 'expected a boolean')
+  const options = check.object('options', input)
+  check.known(options, [...POLICY_KEYS, 'strictPreflight', 'cache'])
+  const strictPreflight = check.boolean('strictPreflight', options.strictPreflight, true)
   const policyInput: Record<string, unknown> = {}
-  for (const key of POLICY_KEYS) if (input[key] !== undefined) policyInput[key] = input[key]
-  return { policyInput, strictPreflight, cache: cacheOptions(input.cache) }
+  for (const key of POLICY_KEYS) if (options[key] !== undefined) policyInput[key] = options[key]
+  return { policyInput, strictPreflight, cache: cacheOptions(options.cache) }
 }

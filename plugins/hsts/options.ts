@@ -1,4 +1,5 @@
 import { resolveMode, type Mode } from '../internal/mode.js'
+import { optionKit, type OptionKit } from '../internal/option-kit.js'
 import { compileAllowedHosts, LOOPBACK_HOSTS, type HostMatcher } from './allowed-hosts.js'
 import { FST_FLEET_HSTS_ALLOWED_HOSTS_REQUIRED, FST_FLEET_HSTS_INVALID_OPTION, FST_FLEET_HSTS_PRELOAD_REQUIREMENTS } from './errors.js'
 import { normalizeAcme, type AcmeChallenge, type AcmeResponder } from './acme.js'
@@ -96,32 +97,17 @@ export interface NormalizedHstsOptions {
   fields: Required<HstsHeaderOptions>
 }
 
-export function invalid (name: string, reason: string): never {
-  throw new FST_FLEET_HSTS_INVALID_OPTION(name, reason)
-}
-
-function isObject (value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-function bool (opts: Record<string, unknown>, name: string, fallback: boolean, prefix = ''): boolean {
-  const value = opts[name] === undefined ? fallback : opts[name]
-  if (typeof value !== 'boolean') invalid(prefix + name, `expected a boolean, got ${JSON.stringify(value)}`)
-  return value
-}
+/** The option checks of fastify-fleet/hsts, failing with `FST_FLEET_HSTS_INVALID_OPTION`. */
+export const check: OptionKit = optionKit((name, reason) => { throw new FST_FLEET_HSTS_INVALID_OPTION(name, reason) })
 
 /** Checks header fields over `base` and returns them complete; `where` names them in errors. */
 export function headerFields (input: unknown, base: Required<HstsHeaderOptions>, where: string): Required<HstsHeaderOptions> {
-  if (!isObject(input)) invalid(where, 'expected an object')
-  const maxAge = input.maxAge ?? base.maxAge
-  if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge < 0) {
-    invalid(`${where === 'options' ? '' : where + '.'}maxAge`, `expected a whole number of seconds ≥ 0, got ${JSON.stringify(maxAge)}`)
-  }
+  const options = check.object(where, input)
   const prefix = where === 'options' ? '' : where + '.'
   const fields = {
-    maxAge,
-    includeSubDomains: bool(input, 'includeSubDomains', base.includeSubDomains, prefix),
-    preload: bool(input, 'preload', base.preload, prefix)
+    maxAge: check.number(`${prefix}maxAge`, options.maxAge, base.maxAge, { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    includeSubDomains: check.boolean(`${prefix}includeSubDomains`, options.includeSubDomains, base.includeSubDomains),
+    preload: check.boolean(`${prefix}preload`, options.preload, base.preload)
   }
   if (fields.preload && (fields.maxAge < 31536000 || !fields.includeSubDomains)) {
     throw new FST_FLEET_HSTS_PRELOAD_REQUIREMENTS(where, fields.maxAge, fields.includeSubDomains)
@@ -136,35 +122,29 @@ export function headerValue (fields: Required<HstsHeaderOptions>): string {
 
 /** Validates redirect options; `where` names the caller in errors. */
 export function normalizeRedirect (input: unknown, where: string, extraKeys: readonly string[] = []): NormalizedRedirect {
-  if (!isObject(input)) invalid(where, 'expected an object')
-  const known = new Set(['allowedHosts', 'httpsPort', 'acmeChallenge', 'mode', ...extraKeys])
-  for (const key of Object.keys(input)) if (!known.has(key)) invalid(`${where}.${key}`, 'unknown option')
-  const mode = input.mode ?? resolveMode()
-  if (mode !== 'development' && mode !== 'production') invalid(`${where}.mode`, `expected 'development' or 'production', got ${JSON.stringify(mode)}`)
-  let hosts = input.allowedHosts
+  const options = check.object(where, input)
+  check.known(options, ['allowedHosts', 'httpsPort', 'acmeChallenge', 'mode', ...extraKeys], `${where}.`)
+  const mode = check.oneOf<Mode>(`${where}.mode`, options.mode, resolveMode(), ['development', 'production'])
+  let hosts = options.allowedHosts
   if (hosts === undefined) {
     if (mode === 'production') throw new FST_FLEET_HSTS_ALLOWED_HOSTS_REQUIRED(where)
     hosts = LOOPBACK_HOSTS
   }
-  if (!Array.isArray(hosts) || hosts.length === 0) invalid(`${where}.allowedHosts`, 'expected a non-empty list of host names')
-  const allowed = compileAllowedHosts(hosts)
-  if (typeof allowed === 'string') invalid(`${where}.allowedHosts`, allowed)
-  const httpsPort = input.httpsPort ?? REDIRECT_DEFAULTS.httpsPort
-  if (!Number.isInteger(httpsPort) || (httpsPort as number) < 1 || (httpsPort as number) > 65535) {
-    invalid(`${where}.httpsPort`, `expected a port number, got ${JSON.stringify(httpsPort)}`)
-  }
-  const acme = input.acmeChallenge === undefined ? null : normalizeAcme(input.acmeChallenge, `${where}.acmeChallenge`)
-  return { allowed, httpsPort: httpsPort as number, acme }
+  if (!Array.isArray(hosts) || hosts.length === 0) check.invalid(`${where}.allowedHosts`, 'expected a non-empty list of host names')
+  const allowed = compileAllowedHosts(hosts as string[])
+  if (typeof allowed === 'string') check.invalid(`${where}.allowedHosts`, allowed)
+  const httpsPort = check.number(`${where}.httpsPort`, options.httpsPort, REDIRECT_DEFAULTS.httpsPort, { min: 1, max: 65535, integer: true })
+  const acme = options.acmeChallenge === undefined ? null : normalizeAcme(options.acmeChallenge, `${where}.acmeChallenge`)
+  return { allowed: allowed as HostMatcher, httpsPort, acme }
 }
 
 /** Validates the plugin options at registration, never touching the caller's object. */
 export function normalizeOptions (input: unknown): NormalizedHstsOptions {
-  if (!isObject(input)) invalid('options', 'expected an object')
-  const known = new Set(['maxAge', 'includeSubDomains', 'preload', 'skipLocalhost', 'redirect'])
-  for (const key of Object.keys(input)) if (!known.has(key)) invalid(key, 'unknown option')
-  const fields = headerFields(input, DEFAULTS, 'options')
-  const skipLocalhost = bool(input, 'skipLocalhost', DEFAULTS.skipLocalhost)
-  const redirectInput = input.redirect ?? DEFAULTS.redirect
+  const options = check.object('options', input)
+  check.known(options, ['maxAge', 'includeSubDomains', 'preload', 'skipLocalhost', 'redirect'])
+  const fields = headerFields(options, DEFAULTS, 'options')
+  const skipLocalhost = check.boolean('skipLocalhost', options.skipLocalhost, DEFAULTS.skipLocalhost)
+  const redirectInput = options.redirect ?? DEFAULTS.redirect
   let redirect: NormalizedRedirect | null = null
   if (redirectInput === true) redirect = normalizeRedirect({}, 'redirect')
   else if (redirectInput !== false) redirect = normalizeRedirect(redirectInput, 'redirect')

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { invalid, normalizeRedirect, type NormalizedRedirect, type RedirectOptions } from './options.js'
+import { check, normalizeRedirect, type NormalizedRedirect, type RedirectOptions } from './options.js'
 import { redirectDecision } from './redirect.js'
 
 /** Options of `httpsRedirectServer()`. */
@@ -72,11 +72,10 @@ export function redirectListener (opts: NormalizedRedirect, onError: (err: unkno
  * a request without Host gets 400 at once. No HSTS header: it is plain HTTP (RFC 6797 §7.2).
  */
 export async function httpsRedirectServer (options: HttpsRedirectServerOptions = {}): Promise<HttpsRedirectServer> {
-  if (options === null || typeof options !== 'object') invalid('httpsRedirectServer', 'expected an object')
-  const { port = 80, host, onError, ...rest } = options
-  if (!Number.isInteger(port) || port < 0 || port > 65535) invalid('httpsRedirectServer.port', `expected a port number, got ${JSON.stringify(port)}`)
-  if (host !== undefined && (typeof host !== 'string' || host === '')) invalid('httpsRedirectServer.host', 'expected an address')
-  if (onError !== undefined && typeof onError !== 'function') invalid('httpsRedirectServer.onError', 'expected a function')
+  const { port: portIn, host: hostIn, onError: onErrorIn, ...rest } = check.object('httpsRedirectServer', options)
+  const port = check.number('httpsRedirectServer.port', portIn, 80, { min: 0, max: 65535, integer: true })
+  const host = hostIn === undefined ? undefined : check.string('httpsRedirectServer.host', hostIn, '')
+  const onError = onErrorIn === undefined ? undefined : check.fn<(err: unknown) => void>('httpsRedirectServer.onError', onErrorIn, undefined as never)
   const opts = normalizeRedirect(rest, 'httpsRedirectServer')
 
   const server = createServer({ requireHostHeader: false }, redirectListener(opts, onError))

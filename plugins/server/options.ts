@@ -1,3 +1,4 @@
+import { optionKit, type OptionKit } from '../internal/option-kit.js'
 import { FST_FLEET_SERVER_INVALID_OPTION } from './errors.js'
 import { resolveMode, type Mode } from '../internal/mode.js'
 
@@ -129,27 +130,16 @@ export interface NormalizedPlainOptions {
 const isPemSource = (value: unknown): value is PemSource =>
   (typeof value === 'string' && value.length > 0) || Buffer.isBuffer(value) || value instanceof URL
 
-function invalid (name: string, reason: string): never {
-  throw new FST_FLEET_SERVER_INVALID_OPTION(name, reason)
-}
+const check: OptionKit = optionKit((name, reason) => { throw new FST_FLEET_SERVER_INVALID_OPTION(name, reason) })
+const invalid: (name: string, reason: string) => never = check.invalid
 
 /** Validates the options of `serverOptions()` without touching the caller's object. */
 export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions | NormalizedPlainOptions {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    invalid('options', 'expected an object')
-  }
-  const opts = input as Record<string, unknown>
+  const opts = check.object('options', input)
   // a misspelt `cert` must not quietly become a self-signed certificate
-  const known = new Set(['protocol', 'key', 'cert', 'ca', 'passphrase', 'minVersion', 'allowHTTP1', 'mode', 'devCertificate'])
-  for (const key of Object.keys(opts)) if (!known.has(key)) invalid(key, 'unknown option')
-  const protocol = opts.protocol ?? DEFAULTS.protocol
-  if (protocol !== 'https' && protocol !== 'http') {
-    invalid('protocol', `expected 'https' or 'http', got ${JSON.stringify(protocol)}`)
-  }
-  const mode = opts.mode ?? resolveMode()
-  if (mode !== 'development' && mode !== 'production') {
-    invalid('mode', `expected 'development' or 'production', got ${JSON.stringify(mode)}`)
-  }
+  check.known(opts, ['protocol', 'key', 'cert', 'ca', 'passphrase', 'minVersion', 'allowHTTP1', 'mode', 'devCertificate'])
+  const protocol = check.oneOf<'https' | 'http'>('protocol', opts.protocol, DEFAULTS.protocol, ['https', 'http'])
+  const mode = check.oneOf<Mode>('mode', opts.mode, resolveMode(), ['development', 'production'])
   if (protocol === 'http') {
     for (const name of ['key', 'cert', 'ca', 'passphrase']) {
       if (opts[name] !== undefined) invalid(name, "TLS material makes no sense with protocol: 'http'")
@@ -168,16 +158,10 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
   const ca = opts.ca === undefined ? [] : Array.isArray(opts.ca) ? opts.ca : [opts.ca]
   if (!ca.every(isPemSource)) invalid('ca', 'expected PEM text, a Buffer, a file path or a list of those')
   if (ca.length > 0 && opts.cert === undefined) invalid('ca', '`ca` needs `key` and `cert`')
-  if (opts.passphrase !== undefined && typeof opts.passphrase !== 'string') invalid('passphrase', 'expected a string')
-
-  const minVersion = opts.minVersion ?? DEFAULTS.minVersion
-  if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
-    invalid('minVersion', `expected 'TLSv1.2' or 'TLSv1.3', got ${JSON.stringify(minVersion)}`)
-  }
-  const allowHTTP1 = opts.allowHTTP1 ?? DEFAULTS.allowHTTP1
-  if (typeof allowHTTP1 !== 'boolean') invalid('allowHTTP1', 'expected a boolean')
-  const devCertificate = opts.devCertificate === undefined ? {} : opts.devCertificate
-  if (devCertificate === null || typeof devCertificate !== 'object') invalid('devCertificate', 'expected an object')
+  if (opts.passphrase !== undefined) check.string('passphrase', opts.passphrase, '', true)
+  const minVersion = check.oneOf<'TLSv1.2' | 'TLSv1.3'>('minVersion', opts.minVersion, DEFAULTS.minVersion, ['TLSv1.2', 'TLSv1.3'])
+  const allowHTTP1 = check.boolean('allowHTTP1', opts.allowHTTP1, DEFAULTS.allowHTTP1)
+  const devCertificate = check.object('devCertificate', opts.devCertificate === undefined ? {} : opts.devCertificate)
 
   return {
     protocol,
@@ -188,7 +172,7 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
     minVersion,
     allowHTTP1,
     mode,
-    devCertificate: { ...(devCertificate as DevCertificateOptions) }
+    devCertificate: { ...devCertificate as DevCertificateOptions }
   }
 }
 
@@ -201,30 +185,17 @@ export interface NormalizedDevCertificateOptions {
 
 /** Validates the options of `devCertificate()`. */
 export function normalizeDevCertificateOptions (input: unknown = {}): NormalizedDevCertificateOptions {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    invalid('devCertificate', 'expected an object')
-  }
-  const opts = input as Record<string, unknown>
-  const known = new Set(['cacheDir', 'hosts', 'days', 'renewBefore'])
-  for (const key of Object.keys(opts)) if (!known.has(key)) invalid(`devCertificate.${key}`, 'unknown option')
-  const cacheDir = opts.cacheDir
-  if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
-    invalid('devCertificate.cacheDir', 'expected a non-empty path')
-  }
+  const opts = check.object('devCertificate', input)
+  check.known(opts, ['cacheDir', 'hosts', 'days', 'renewBefore'], 'devCertificate.')
+  const cacheDir = opts.cacheDir === undefined ? undefined : check.string('devCertificate.cacheDir', opts.cacheDir, '')
   const hosts = opts.hosts ?? DEV_CERT_DEFAULTS.hosts
   if (!Array.isArray(hosts) || hosts.length === 0 || !hosts.every((h) => typeof h === 'string' && h.length > 0)) {
     invalid('devCertificate.hosts', 'expected a non-empty list of host names or IP addresses')
   }
-  const days = opts.days ?? DEV_CERT_DEFAULTS.days
-  if (!Number.isInteger(days) || (days as number) < 1 || (days as number) > 825) {
-    invalid('devCertificate.days', 'expected a whole number of days from 1 to 825')
-  }
-  const renewBefore = opts.renewBefore ?? DEV_CERT_DEFAULTS.renewBefore
-  if (typeof renewBefore !== 'number' || !Number.isFinite(renewBefore) || renewBefore < 0) {
-    invalid('devCertificate.renewBefore', 'expected a number of seconds ≥ 0')
-  }
-  if (renewBefore >= (days as number) * 86400) {
+  const days = check.number('devCertificate.days', opts.days, DEV_CERT_DEFAULTS.days, { min: 1, max: 825, integer: true })
+  const renewBefore = check.number('devCertificate.renewBefore', opts.renewBefore, DEV_CERT_DEFAULTS.renewBefore, { min: 0 })
+  if (renewBefore >= days * 86400) {
     invalid('devCertificate.renewBefore', 'must be shorter than the validity (`days`)')
   }
-  return { cacheDir, hosts: [...hosts], days: days as number, renewBefore }
+  return { cacheDir, hosts: [...hosts], days, renewBefore }
 }

@@ -3,7 +3,7 @@ export { BackendStore } from './store.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export * from './errors.js'
 export type { SessionStore, StoreCallback } from './contract.js'
-export type { Serializer, StoreLogger, StoreOptions } from './options.js'
+export type { NormalizedStoreOptions, Serializer, StoreLogger, StoreOptions } from './options.js'
 export type { SessionCookieRecord, SessionInput, SessionRecord } from './record.js'
 export {
   RedisStore, type RedisStoreOptions, type RedisClientLike, type IoRedisLike, type NodeRedisLike, type NodeRedisClusterLike,

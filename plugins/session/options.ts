@@ -1,3 +1,4 @@
+import { isObject, optionKit, type OptionKit } from '../internal/option-kit.js'
 import { FST_FLEET_SESSION_INVALID_OPTION } from './errors.js'
 
 /**
@@ -106,80 +107,49 @@ export interface NormalizedStoreOptions {
 
 const STORE_KEYS: readonly string[] = [...Object.keys(DEFAULTS), 'logger']
 
-export function invalid (name: string, reason: string): never {
-  throw new FST_FLEET_SESSION_INVALID_OPTION(name, reason)
-}
+/** The option checks of the session stores, failing with `FST_FLEET_SESSION_INVALID_OPTION`. */
+export const check: OptionKit = optionKit((name, reason) => { throw new FST_FLEET_SESSION_INVALID_OPTION(name, reason) })
 
-export function isObject (value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-const show = (value: unknown): string => typeof value === 'function' ? 'a function' : String(JSON.stringify(value))
-
-/** A number option: finite, ≥ `min`, whole when `integer`. */
-export function numberOption (name: string, value: unknown, min: number, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    invalid(name, `expected ${integer ? 'a whole number' : 'a number'} ≥ ${min}, got ${show(value)}`)
-  }
-  return value
-}
-
-function boolOption (opts: Record<string, unknown>, name: string, fallback: boolean): boolean {
-  const value = opts[name] ?? fallback
-  if (typeof value !== 'boolean') invalid(name, `expected a boolean, got ${show(value)}`)
-  return value
-}
+/** The longest delay `setTimeout()` takes (it turns longer ones into 1 ms). */
+const MAX_TIMEOUT = 2 ** 31 - 1
 
 /**
  * A store's options split into its own (`ownKeys`, which it checks itself) and the ones every store
  * shares (checked by `normalizeStoreOptions`); the caller's object is left as it is.
  */
 export function splitOptions (input: unknown, ownKeys: readonly string[]): { own: Record<string, unknown>, common: Record<string, unknown> } {
-  if (input === undefined) input = {}
-  if (!isObject(input)) invalid('options', 'expected an object')
+  const options = check.object('options', input === undefined ? {} : input)
   const own: Record<string, unknown> = {}
   const common: Record<string, unknown> = {}
-  for (const key of Object.keys(input)) {
-    if (ownKeys.includes(key)) own[key] = input[key]
-    else common[key] = input[key]
+  for (const key of Object.keys(options)) {
+    if (ownKeys.includes(key)) own[key] = options[key]
+    else common[key] = options[key]
   }
   return { own, common }
 }
 
 /** Validates the options every store shares, never touching the caller's object; any other key is refused as unknown. */
 export function normalizeStoreOptions (input: unknown): NormalizedStoreOptions {
-  if (input === undefined) input = {}
-  if (!isObject(input)) invalid('options', 'expected an object')
-  for (const key of Object.keys(input)) {
-    if (!STORE_KEYS.includes(key)) invalid(key, 'unknown option')
-  }
-  const ttl = numberOption('ttl', input.ttl ?? DEFAULTS.ttl, 1)
-  const touchAfter = numberOption('touchAfter', input.touchAfter ?? DEFAULTS.touchAfter, 0)
-  const timeout = numberOption('timeout', input.timeout ?? DEFAULTS.timeout, 1)
-  // setTimeout() turns longer delays into 1 ms
-  if (timeout > 2 ** 31 - 1) invalid('timeout', `expected at most ${2 ** 31 - 1} ms, got ${timeout}`)
-
-  const serializer = input.serializer ?? DEFAULTS.serializer
+  const options = check.object('options', input === undefined ? {} : input)
+  check.known(options, STORE_KEYS)
+  const serializer = options.serializer ?? DEFAULTS.serializer
   if (!isObject(serializer) || typeof serializer.stringify !== 'function' || typeof serializer.parse !== 'function') {
-    invalid('serializer', 'expected an object with stringify() and parse() functions')
+    check.invalid('serializer', 'expected an object with stringify() and parse() functions')
   }
-  const logger = input.logger
+  const logger = options.logger
   if (logger !== undefined && logger !== false &&
     (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
-    invalid('logger', 'expected false or an object with warn() and error() functions (e.g. fastify.log)')
+    check.invalid('logger', 'expected false or an object with warn() and error() functions (e.g. fastify.log)')
   }
-  const now = input.now ?? DEFAULTS.now
-  if (typeof now !== 'function') invalid('now', `expected a function returning milliseconds, got ${show(now)}`)
-
   return {
-    ttlMs: ttl * 1000,
-    touchAfterMs: touchAfter * 1000,
-    writeElision: boolOption(input, 'writeElision', DEFAULTS.writeElision),
-    elisionMemo: numberOption('elisionMemo', input.elisionMemo ?? DEFAULTS.elisionMemo, 1, true),
-    disableTouch: boolOption(input, 'disableTouch', DEFAULTS.disableTouch),
-    timeout,
+    ttlMs: check.number('ttl', options.ttl, DEFAULTS.ttl, { min: 1 }) * 1000,
+    touchAfterMs: check.number('touchAfter', options.touchAfter, DEFAULTS.touchAfter, { min: 0 }) * 1000,
+    writeElision: check.boolean('writeElision', options.writeElision, DEFAULTS.writeElision),
+    elisionMemo: check.number('elisionMemo', options.elisionMemo, DEFAULTS.elisionMemo, { min: 1, integer: true }),
+    disableTouch: check.boolean('disableTouch', options.disableTouch, DEFAULTS.disableTouch),
+    timeout: check.number('timeout', options.timeout, DEFAULTS.timeout, { min: 1, max: MAX_TIMEOUT }),
     serializer: serializer as unknown as Serializer,
     logger: logger === undefined ? null : logger as StoreLogger | false,
-    now: now as () => number
+    now: check.fn('now', options.now, DEFAULTS.now, 'a function returning milliseconds')
   }
 }

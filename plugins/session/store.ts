@@ -1,4 +1,5 @@
-import { chain, Deadlines, deliver, isThenable, type StoreCallback } from './async-call.js'
+import { PendingCalls, type DeadlineEntry } from '../internal/pending-calls.js'
+import { chain, deliver, isThenable, type StoreCallback } from './async-call.js'
 import type { MaybePromise, SessionBackend } from './backend.js'
 import type { SessionStore } from './contract.js'
 import {
@@ -10,6 +11,12 @@ import { normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions }
 import { applyExpiry, checkRecord, expiryOf, snapshot, type SessionInput, type SessionRecord } from './record.js'
 import { SignedIds } from './signed-ids.js'
 import { WriteElision } from './write-elision.js'
+
+/** A backend call bounded by the store's `timeout`. */
+interface BoundedCall extends DeadlineEntry {
+  op: string
+  reject: (err: Error) => void
+}
 
 const BACKEND_METHODS = ['read', 'write', 'refresh', 'remove', 'ids', 'clear', 'close'] as const
 
@@ -36,7 +43,7 @@ export class BackendStore implements SessionStore {
   readonly #backend: SessionBackend
   readonly #elision: WriteElision | null
   readonly #signedIds: SignedIds
-  #deadlines: Deadlines | undefined
+  #calls: PendingCalls<BoundedCall> | undefined
   #closed = false
 
   constructor (backend: SessionBackend, options?: StoreOptions) {
@@ -288,9 +295,20 @@ export class BackendStore implements SessionStore {
   #bounded<T> (op: string, result: PromiseLike<T>): Promise<T> {
     const { timeout } = this.options
     const isTimeout = this.#backend.isTimeout
-    if (isTimeout === undefined) return (this.#deadlines ??= new Deadlines(timeout)).bound(result, () => new FST_FLEET_SESSION_TIMEOUT(op, timeout), (err) => coded(op, err))
-    return Promise.resolve(result).then(undefined, (err: unknown) => {
-      throw isTimeout(err) ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : coded(op, err)
+    if (isTimeout !== undefined) {
+      return Promise.resolve(result).then(undefined, (err: unknown) => {
+        throw isTimeout(err) ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : coded(op, err)
+      })
+    }
+    const calls = this.#calls ??= new PendingCalls<BoundedCall>((call) => { call.reject(new FST_FLEET_SESSION_TIMEOUT(call.op, timeout)) })
+    return new Promise<T>((resolve, reject) => {
+      const id = calls.add({ deadline: performance.now() + timeout, op, reject })
+      // an answer after the deadline (the call expired: no longer pending) changes nothing
+      result.then((value) => {
+        if (calls.take(id) !== undefined) resolve(value)
+      }, (err: unknown) => {
+        if (calls.take(id) !== undefined) reject(coded(op, err))
+      })
     })
   }
 }

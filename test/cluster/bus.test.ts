@@ -7,8 +7,8 @@ import { test } from 'tap'
 import { PrimaryBusHub } from '../../plugins/cluster/primary-bus.js'
 import {
   BusLink, DEFAULT_BUS_TIMEOUT, isBatch, PRIMARY, Subscriptions, type Batch, type BusOrigin, type Envelope
-} from '../../plugins/internal/bus.js'
-import { processBus, standaloneBus } from '../../plugins/internal/process-bus.js'
+} from '../../plugins/cluster/bus.js'
+import { clusterBus, standaloneBus } from '../../plugins/cluster/process-bus.js'
 
 const turn = async (): Promise<void> => await new Promise((resolve) => setImmediate(resolve))
 
@@ -474,11 +474,11 @@ test('standaloneBus: this process answers its own requests and hears its own bro
   t.strictSame(heard, [[{ n: 1 }, { workerId: 0 }]])
 })
 
-test('processBus(): outside a cluster, one standalone bus for the whole process', async (t) => {
-  const bus = processBus()
+test('clusterBus(): outside a cluster, one standalone bus for the whole process', async (t) => {
+  const bus = clusterBus()
   t.equal(bus.role, 'standalone')
-  t.equal(processBus(), bus)
+  t.equal(clusterBus(), bus)
   const off = bus.handle('bus.test', () => 'here')
   t.teardown(off)
-  t.equal(await processBus().request('bus.test'), 'here')
+  t.equal(await clusterBus().request('bus.test'), 'here')
 })

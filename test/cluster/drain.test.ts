@@ -185,13 +185,13 @@ for (const alpn of ['http/1.1', 'h2']) {
 
 t.test('(f) fleetWorker options: exact errors', async (t) => {
   const cases: Array<[Record<string, unknown>, string]> = [
-    [{ shutdownTimeout: 0 }, 'shutdownTimeout: expected a positive integer of milliseconds, got 0'],
-    [{ shutdownTimeout: -5 }, 'shutdownTimeout: expected a positive integer of milliseconds, got -5'],
-    [{ shutdownTimeout: 1.5 }, 'shutdownTimeout: expected a positive integer of milliseconds, got 1.5'],
-    [{ shutdownTimeout: 2 ** 31 }, `shutdownTimeout: expected a positive integer of milliseconds, got ${2 ** 31}`],
-    [{ shutdownTimeout: Number.NaN }, 'shutdownTimeout: expected a positive integer of milliseconds, got NaN'],
-    [{ noticeWait: '1000' }, 'noticeWait: expected a positive integer of milliseconds, got string'],
-    [{ noticeWait: null }, 'noticeWait: expected a positive integer of milliseconds, got object'],
+    [{ shutdownTimeout: 0 }, 'shutdownTimeout: expected a whole number from 1 to 2147483647, got 0'],
+    [{ shutdownTimeout: -5 }, 'shutdownTimeout: expected a whole number from 1 to 2147483647, got -5'],
+    [{ shutdownTimeout: 1.5 }, 'shutdownTimeout: expected a whole number from 1 to 2147483647, got 1.5'],
+    [{ shutdownTimeout: 2 ** 31 }, `shutdownTimeout: expected a whole number from 1 to 2147483647, got ${2 ** 31}`],
+    [{ shutdownTimeout: Number.NaN }, 'shutdownTimeout: expected a whole number from 1 to 2147483647, got NaN'],
+    [{ noticeWait: '1000' }, 'noticeWait: expected a whole number from 1 to 2147483647, got "1000"'],
+    [{ noticeWait: null }, 'noticeWait: expected a whole number from 1 to 2147483647, got null'],
     [{ shutdownTimout: 1000 }, 'shutdownTimout: unknown option']
   ]
   for (const [options, message] of cases) {

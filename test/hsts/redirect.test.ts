@@ -218,10 +218,10 @@ test('httpsRedirectServer: IPv6 listener, defaults in development, close() ends 
 test('httpsRedirectServer: invalid options and a port in use', async (t) => {
   const cases: Array<[unknown, string, RegExp]> = [
     [null, 'FST_FLEET_HSTS_INVALID_OPTION', /invalid option httpsRedirectServer: expected an object/],
-    [{ port: -1 }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.port: expected a port number, got -1/],
+    [{ port: -1 }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.port: expected a whole number from 0 to 65535, got -1/],
     [{ port: 1.5 }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.port/],
-    [{ host: '' }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.host: expected an address/],
-    [{ onError: 'log' }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.onError: expected a function/],
+    [{ host: '' }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.host: expected a non-empty string, got ""/],
+    [{ onError: 'log' }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.onError: expected a function, got "log"/],
     [{ allowedHosts: ['evil com'] }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.allowedHosts: "evil com" is not a host name/],
     [{ allowedhosts: ['x.com'] }, 'FST_FLEET_HSTS_INVALID_OPTION', /httpsRedirectServer.allowedhosts: unknown option/],
     [{ mode: 'production' }, 'FST_FLEET_HSTS_ALLOWED_HOSTS_REQUIRED', /httpsRedirectServer needs `allowedHosts` in production/]

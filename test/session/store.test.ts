@@ -72,7 +72,7 @@ test('backend errors are coded, with the backend error as cause', async (t) => {
 
 test('a backend must have every method of the interface; options must be an object', async (t) => {
   const backend = new MapStore().backend
-  t.throws(() => new BackendStore(backend, 'x' as never), { code: 'FST_FLEET_SESSION_INVALID_OPTION', message: 'fastify-fleet/session: invalid option options: expected an object' })
+  t.throws(() => new BackendStore(backend, 'x' as never), { code: 'FST_FLEET_SESSION_INVALID_OPTION', message: 'fastify-fleet/session: invalid option options: expected an object, got "x"' })
   t.throws(() => new RedisStore(undefined as never), { code: 'FST_FLEET_SESSION_INVALID_OPTION', message: /^fastify-fleet\/session: invalid option client: / })
   for (const backend of [null, {}, { read () {}, write () {}, refresh () {}, remove () {}, ids () {}, clear () {} }]) {
     t.throws(() => new BackendStore(backend as never), {

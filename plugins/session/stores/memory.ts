@@ -1,7 +1,7 @@
 import { entrySize, MemoryEntries, type MemoryEntry, type MemoryLimits } from '../../internal/memory-entries.js'
 import type { SessionBackend } from '../backend.js'
 import { FST_FLEET_SESSION_TOO_LARGE } from '../errors.js'
-import { numberOption, splitOptions, type StoreOptions } from '../options.js'
+import { check, splitOptions, type StoreOptions } from '../options.js'
 import { BackendStore } from '../store.js'
 
 /** Options of `MemoryStore`. */
@@ -31,8 +31,8 @@ export const MEMORY_KEYS = ['maxEntries', 'maxBytes'] as const
 /** `maxEntries` and `maxBytes` of the options, checked. */
 export function memoryLimits (options: Record<string, unknown>): { maxEntries: number, maxBytes: number | undefined } {
   return {
-    maxEntries: numberOption('maxEntries', options.maxEntries ?? MEMORY_DEFAULTS.maxEntries, 1, true),
-    maxBytes: options.maxBytes === undefined ? undefined : numberOption('maxBytes', options.maxBytes, 1, true)
+    maxEntries: check.number('maxEntries', options.maxEntries, MEMORY_DEFAULTS.maxEntries, { min: 1, integer: true }),
+    maxBytes: options.maxBytes === undefined ? undefined : check.number('maxBytes', options.maxBytes, 0, { min: 1, integer: true })
   }
 }
 

@@ -4,7 +4,8 @@
  * sentinel client. All are driven through their raw command API (`call` / `sendCommand`), so the
  * store needs no per-library command names.
  */
-import { invalid, isObject } from '../options.js'
+import { isObject } from '../../internal/option-kit.js'
+import { check } from '../options.js'
 
 /** The part of an ioredis `Redis` client the store uses. */
 export interface IoRedisLike {
@@ -166,7 +167,7 @@ function nodeRedisSentinelDriver (client: NodeRedisSentinelLike): RedisDriver {
 
 /** The driver of an ioredis or node-redis client; refuses anything else with `FST_FLEET_SESSION_INVALID_OPTION`. */
 export function redisDriver (client: unknown): RedisDriver {
-  if (!isObject(client)) invalid('client', 'expected an ioredis or node-redis client')
+  if (!isObject(client)) check.invalid('client', 'expected an ioredis or node-redis client')
   const value = client as Record<string, unknown>
   if (fnOf(value, 'call') && fnOf(value, 'multi') && typeof value.status === 'string') {
     return ioredisDriver(client as unknown as IoRedisLike)
@@ -180,5 +181,5 @@ export function redisDriver (client: unknown): RedisDriver {
   if (fnOf(value, 'sendCommand') && fnOf(value, 'multi') && fnOf(value, 'close') && typeof value.isReady === 'boolean') {
     return nodeRedisDriver(client as unknown as NodeRedisLike)
   }
-  return invalid('client', 'expected an ioredis client (call(), multi(), status) or a node-redis v5/v6 client, cluster or sentinel (sendCommand(), multi(), close(), isReady)')
+  return check.invalid('client', 'expected an ioredis client (call(), multi(), status) or a node-redis v5/v6 client, cluster or sentinel (sendCommand(), multi(), close(), isReady)')
 }

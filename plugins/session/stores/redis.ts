@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { report } from '../log.js'
 import type { SessionBackend, StoredSession } from '../backend.js'
-import { invalid, numberOption, splitOptions, type StoreOptions } from '../options.js'
+import { check, splitOptions, type StoreOptions } from '../options.js'
 import { BackendStore } from '../store.js'
 import { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './redis-errors.js'
 import { redisDriver, type RedisClientLike, type RedisDriver } from './redis-client.js'
@@ -193,11 +193,9 @@ export class RedisStore extends BackendStore {
   constructor (options: RedisStoreOptions) {
     const { own, common } = splitOptions(options, REDIS_KEYS)
     const driver = redisDriver(own.client)
-    const prefix = own.prefix ?? REDIS_DEFAULTS.prefix
-    if (typeof prefix !== 'string') invalid('prefix', `expected a string, got ${typeof prefix}`)
-    const scanCount = numberOption('scanCount', own.scanCount ?? REDIS_DEFAULTS.scanCount, 1, true)
-    const closeClient = own.closeClient ?? REDIS_DEFAULTS.closeClient
-    if (typeof closeClient !== 'boolean') invalid('closeClient', `expected a boolean, got ${typeof closeClient}`)
+    const prefix = check.string('prefix', own.prefix, REDIS_DEFAULTS.prefix, true)
+    const scanCount = check.number('scanCount', own.scanCount, REDIS_DEFAULTS.scanCount, { min: 1, integer: true })
+    const closeClient = check.boolean('closeClient', own.closeClient, REDIS_DEFAULTS.closeClient)
     super(new RedisBackend(driver, prefix, scanCount, closeClient), common)
     this.#driver = driver
     const queue = driver.unboundedQueue()

@@ -1,8 +1,9 @@
 import {
   FST_FLEET_CLUSTER_BUS_CLOSED, FST_FLEET_CLUSTER_BUS_NO_HANDLER, FST_FLEET_CLUSTER_BUS_REMOTE, FST_FLEET_CLUSTER_BUS_TIMEOUT,
   FST_FLEET_CLUSTER_BUS_UNSENDABLE
-} from './bus-errors.js'
-import { isThenable } from './thenable.js'
+} from './errors.js'
+import { PendingCalls, type DeadlineEntry } from '../internal/pending-calls.js'
+import { isThenable } from '../internal/thenable.js'
 
 /** Who sent a bus message: the primary (`workerId: 0`) or a worker of the cluster. */
 export interface BusOrigin {
@@ -55,115 +56,11 @@ export interface Batch { fleet: 1, m: Envelope[] }
 export const isBatch = (message: unknown): message is Batch =>
   typeof message === 'object' && message !== null && (message as { fleet?: unknown }).fleet === 1 && Array.isArray((message as Batch).m)
 
-interface Pending {
+interface Pending extends DeadlineEntry {
   topic: string
   timeout: number
-  /** `performance.now()` after which the call fails with `FST_FLEET_CLUSTER_BUS_TIMEOUT`. */
-  deadline: number
   resolve: (value: any) => void
   reject: (err: Error) => void
-}
-
-/** The longest delay `setTimeout` takes (a longer one would fire at once). */
-const MAX_DELAY = 2 ** 31 - 1
-
-/**
- * The calls of a link waiting for their answers, numbered in order, with one timer for all their
- * deadlines. Ids index an array (from the oldest call still waiting), not a `Map`: V8 links each
- * table a `Map` outgrows or shrinks from to its successor, and under a steady churn of calls that
- * chain of dead tables outlives young-generation GCs (measured in a Fastify worker: scavenges of
- * 4–6 ms instead of under 1 ms). One timer for the earliest deadline rather than one per call, for
- * the same reason and for speed; it is cleared when no call is left, so an idle link holds nothing.
- */
-class PendingCalls {
-  /** The calls from id `#base` on (answered ones leave `undefined` behind); none waits before `#head`. */
-  #slots: Array<Pending | undefined> = []
-  #base = 1
-  #head = 0
-  #size = 0
-  #timer: NodeJS.Timeout | null = null
-  #timerAt = Infinity
-
-  constructor (private readonly expire: (p: Pending) => void) {}
-
-  get size (): number { return this.#size }
-
-  /** Adds a call; gives its id. */
-  add (p: Pending): number {
-    this.#slots.push(p)
-    this.#size++
-    if (p.deadline < this.#timerAt) this.#arm(p.deadline)
-    return this.#base + this.#slots.length - 1
-  }
-
-  /** Removes and gives the call `id`, if it is still waiting. */
-  take (id: number): Pending | undefined {
-    const slots = this.#slots
-    const index = id - this.#base
-    const p = index >= 0 ? slots[index] : undefined
-    if (p === undefined) return undefined
-    slots[index] = undefined
-    if (--this.#size === 0) {
-      this.#reset()
-      this.#disarm()
-    } else if (index === this.#head) {
-      let head = index + 1
-      while (slots[head] === undefined) head++
-      this.#head = head
-      // drop the answered front once it is most of the array (each call is copied once at most)
-      if (head * 2 > slots.length) {
-        this.#slots = slots.slice(head)
-        this.#base += head
-        this.#head = 0
-      }
-    }
-    return p
-  }
-
-  /** Removes and gives every call. */
-  takeAll (): Pending[] {
-    const all = this.#slots.filter((p) => p !== undefined)
-    this.#reset()
-    this.#size = 0
-    this.#disarm()
-    return all
-  }
-
-  /** Empties the array; the next call takes the next id. */
-  #reset (): void {
-    this.#base += this.#slots.length
-    this.#slots = []
-    this.#head = 0
-  }
-
-  #arm (at: number): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timerAt = at
-    this.#timer = setTimeout(() => this.#sweep(), Math.min(Math.max(0, Math.ceil(at - performance.now())), MAX_DELAY))
-  }
-
-  #disarm (): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    this.#timerAt = Infinity
-  }
-
-  /** Fails the calls whose deadline passed, and sets the timer for the next one. */
-  #sweep (): void {
-    this.#timer = null
-    this.#timerAt = Infinity
-    const now = performance.now()
-    let next = Infinity
-    const expired: number[] = []
-    for (let i = this.#head; i < this.#slots.length; i++) {
-      const p = this.#slots[i]
-      if (p === undefined) continue
-      if (p.deadline <= now) expired.push(this.#base + i)
-      else if (p.deadline < next) next = p.deadline
-    }
-    if (next !== Infinity) this.#arm(next)
-    for (const id of expired) this.expire(this.take(id) as Pending)
-  }
 }
 
 /** The handlers and listeners of one process, shared by its links. */
@@ -220,7 +117,7 @@ const remoteError = (topic: string, e: { message: string, code?: string }): Erro
  * Outgoing messages wait for the end of the event-loop turn and leave as one IPC message.
  */
 export class BusLink {
-  readonly #pending = new PendingCalls((p) => p.reject(new FST_FLEET_CLUSTER_BUS_TIMEOUT(p.topic, p.timeout)))
+  readonly #pending = new PendingCalls<Pending>((p) => p.reject(new FST_FLEET_CLUSTER_BUS_TIMEOUT(p.topic, p.timeout)))
   #queue: Envelope[] = []
   #closed: string | null = null
 

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
-import { FST_FLEET_CLUSTER_BUS_TIMEOUT } from './bus-errors.js'
+import { FST_FLEET_CLUSTER_BUS_TIMEOUT } from './errors.js'
 import {
   BusLink, DEFAULT_BUS_TIMEOUT, isBatch, PRIMARY, Subscriptions, type Batch, type BusRequestOptions, type FleetBus
 } from './bus.js'
@@ -57,8 +57,12 @@ export function standaloneBus (): FleetBus {
 
 let shared: FleetBus | undefined
 
-/** This process's bus, made on first use: a link to the primary in a cluster worker, else a standalone one. */
-export function processBus (): FleetBus {
+/**
+ * This process's end of the cluster's IPC bus, made on first use: in a worker of a cluster, a link
+ * to the primary; in any other process, a standalone bus whose requests this process's own
+ * handlers answer. The same object as `app.fleet.bus`.
+ */
+export function clusterBus (): FleetBus {
   shared ??= cluster.isWorker && typeof process.send === 'function' ? workerBus() : standaloneBus()
   return shared
 }
