@@ -79,9 +79,6 @@ export type SharedMapRequest =
   | { map: string, op: 'keys', now: number }
   | { map: string, op: 'clear' }
 
-/** A call as a map phrases it (its name is added to each). */
-type SharedMapCall = SharedMapRequest extends infer R ? R extends SharedMapRequest ? Omit<R, 'map'> : never : never
-
 /** The answer to each call. */
 type SharedMapAnswer = SharedMapEntry | boolean | string[] | null
 
@@ -148,16 +145,15 @@ function localMap (name: string, limits: MemoryLimits, now: () => number): Share
 function primaryMap (name: string, limits: MemoryLimits, timeout: number, now: () => number): SharedMap {
   const bus = clusterBus()
   const busOptions = { timeout }
-  const ask = <T extends SharedMapAnswer>(request: SharedMapCall): Promise<T> =>
-    bus.request<T>(TOPICS.sharedMap, { map: name, ...request }, busOptions)
+  const ask = <T extends SharedMapAnswer>(request: SharedMapRequest): Promise<T> => bus.request<T>(TOPICS.sharedMap, request, busOptions)
   return {
     name,
     location: 'primary',
-    get: (key) => ask<SharedMapEntry | null>({ op: 'get', key }),
-    set: (key, value, expiresAt) => ask<boolean>({ op: 'set', key, value, expiresAt, limits }),
-    expire: (key, expiresAt) => ask<boolean>({ op: 'expire', key, expiresAt, now: now() }),
-    delete: async (key) => { await ask({ op: 'delete', key }) },
-    keys: () => ask<string[]>({ op: 'keys', now: now() }),
-    clear: async () => { await ask({ op: 'clear' }) }
+    get: (key) => ask<SharedMapEntry | null>({ map: name, op: 'get', key }),
+    set: (key, value, expiresAt) => ask<boolean>({ map: name, op: 'set', key, value, expiresAt, limits }),
+    expire: (key, expiresAt) => ask<boolean>({ map: name, op: 'expire', key, expiresAt, now: now() }),
+    delete: async (key) => { await ask({ map: name, op: 'delete', key }) },
+    keys: () => ask<string[]>({ map: name, op: 'keys', now: now() }),
+    clear: async () => { await ask({ map: name, op: 'clear' }) }
   }
 }

@@ -13,8 +13,7 @@ export function show (value: unknown): string {
 
 /** Bounds of a number option. */
 export interface NumberRule {
-  /** @default -Infinity */
-  min?: number
+  min: number
   /** @default Infinity */
   max?: number
   /** Only whole numbers. @default false */
@@ -31,7 +30,7 @@ export interface OptionKit {
   known: (input: Record<string, unknown>, keys: Iterable<string>, prefix?: string) => void
   boolean: (name: string, value: unknown, fallback: boolean) => boolean
   /** A finite number within the rule's bounds. */
-  number: (name: string, value: unknown, fallback: number, rule?: NumberRule) => number
+  number: (name: string, value: unknown, fallback: number, rule: NumberRule) => number
   /** A string, non-empty unless `allowEmpty`. */
   string: (name: string, value: unknown, fallback: string, allowEmpty?: boolean) => string
   /** A function; `what` describes it in the error (e.g. `'a function (request) => string'`). */
@@ -43,11 +42,10 @@ export interface OptionKit {
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
 
-function numberExpectation ({ min = -Infinity, max = Infinity, integer = false }: NumberRule): string {
+function numberExpectation ({ min, max = Infinity, integer = false }: NumberRule): string {
   const kind = integer ? 'a whole number' : 'a number'
   // (beyond the safe integers, a bound is only there to keep numbers exact)
-  if (max >= Number.MAX_SAFE_INTEGER) return min === -Infinity ? kind : `${kind} ≥ ${min}`
-  return `${kind} from ${min} to ${max}`
+  return max >= Number.MAX_SAFE_INTEGER ? `${kind} ≥ ${min}` : `${kind} from ${min} to ${max}`
 }
 
 /** The checks of a plugin whose error is thrown by `fail(name, reason)`. */
@@ -64,9 +62,9 @@ export function optionKit (fail: (name: string, reason: string) => never): Optio
       const v = value === undefined ? fallback : value
       return typeof v === 'boolean' ? v : invalid(name, `expected a boolean, got ${show(v)}`)
     },
-    number: (name, value, fallback, rule = {}) => {
+    number: (name, value, fallback, rule) => {
       const v = value === undefined ? fallback : value
-      const { min = -Infinity, max = Infinity, integer = false } = rule
+      const { min, max = Infinity, integer = false } = rule
       if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
         invalid(name, `expected ${numberExpectation(rule)}, got ${show(v)}`)
       }

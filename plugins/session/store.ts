@@ -7,7 +7,8 @@ import {
   FST_FLEET_SESSION_INVALID_OPTION, FST_FLEET_SESSION_INVALID_SESSION, FST_FLEET_SESSION_TIMEOUT, FST_FLEET_SESSION_UNSERIALIZABLE
 } from './errors.js'
 import { report, sessionRef } from './log.js'
-import { normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
+import { copyJson } from './json-record.js'
+import { JSON_SERIALIZER, normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
 import { applyExpiry, checkRecord, expiryOf, snapshot, type SessionInput, type SessionRecord } from './record.js'
 import { SignedIds } from './signed-ids.js'
 import { WriteElision } from './write-elision.js'
@@ -55,7 +56,8 @@ export class BackendStore implements SessionStore {
     }
     this.#backend = backend
     const { writeElision, elisionMemo, touchAfterMs, disableTouch } = this.options
-    this.#elision = writeElision ? new WriteElision({ maxSessions: elisionMemo, touchAfterMs, disableTouch }) : null
+    const keepParses = this.options.serializer === JSON_SERIALIZER
+    this.#elision = writeElision ? new WriteElision({ maxSessions: elisionMemo, touchAfterMs, disableTouch, keepParses }) : null
     this.#signedIds = new SignedIds(elisionMemo)
   }
 
@@ -140,7 +142,9 @@ export class BackendStore implements SessionStore {
    * backend's expiry later. Once that has passed, `read` asks the backend.
    */
   #found (sid: string, text: string, expiresAt: number | null | undefined): MaybePromise<SessionRecord | null> {
-    const parsed = this.#parse(sid, text)
+    // a text read before: a copy of its kept parse (json-record.ts)
+    const kept = this.#elision?.parsed(sid, text)
+    const parsed = kept === undefined ? this.#parse(sid, text) : { record: copyJson(kept.record), cookieExpires: kept.cookieExpires }
     if (parsed === null) return this.#missing(sid)
     const { record, cookieExpires } = parsed
     const now = this.options.now()
@@ -155,7 +159,7 @@ export class BackendStore implements SessionStore {
       this.#removeExpired(sid)
       return null
     }
-    this.#elision?.read(sid, text, record, expiresAt)
+    this.#elision?.read(sid, text, record, cookieExpires, expiresAt)
     applyExpiry(record, expiresAt, cookieExpires)
     return this.#signedIds.lend(sid, record)
   }
@@ -188,7 +192,7 @@ export class BackendStore implements SessionStore {
     if (expiresAt <= now) return this.#destroy(sid)
     const elision = this.#elision
     if (elision === null) return this.#write(sid, this.#stringify(record), record, expiresAt)
-    const plan = elision.plan(sid, record, expiresAt, now, this.#stringify)
+    const plan = this.#serialize(() => elision.plan(sid, record, expiresAt, now, this.#stringify))
     if (plan.action === 'write') return this.#write(sid, plan.text, record, expiresAt)
     if (plan.action === 'nothing') return
     return chain(this.#call('set', () => this.#backend.refresh(sid, expiresAt)), (refreshed) => {
@@ -248,6 +252,7 @@ export class BackendStore implements SessionStore {
     try {
       return run()
     } catch (err) {
+      if (err instanceof FST_FLEET_SESSION_UNSERIALIZABLE) throw err
       throw new FST_FLEET_SESSION_UNSERIALIZABLE((err as Error).message, { cause: err })
     }
   }

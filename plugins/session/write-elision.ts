@@ -6,6 +6,7 @@
  */
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { compareJson, copyJson } from './json-record.js'
 import { isRolling, type SessionRecord } from './record.js'
 
 /** Stored texts up to this many characters are remembered as they are; longer ones as their SHA-256. */
@@ -21,17 +22,28 @@ export interface KnownText {
   originalExpires: unknown
   /** The backend's expiry of the text, moved by each refresh since; `null` if it has none. */
   expiresAt: number | null
+  /** Whether this process read the text (not only wrote it). */
+  read: boolean
+  /** The text's parse, kept once the text was read twice (`keepParses`); never handed out. */
+  parsed?: ParsedText
 }
 
-/**
- * What this process knows of one session in the backend:
- * - `stored`: the backend held `text` when this process last read, wrote or refreshed it;
- * - `writing`: a write of this process is under way: until it answers, the backend holds either
- *   the text it sends or what it held before, so `set` compares with neither.
- */
-export type SessionState =
-  | { phase: 'stored', text: KnownText }
-  | { phase: 'writing', sending: KnownText }
+/** A text's parse kept by write elision (`json-record.ts`), with the time of its cookie's `expires`. */
+export interface ParsedText {
+  record: SessionRecord
+  cookieExpires: number | null
+}
+
+/** What this process knows of one session in the backend. */
+export interface SessionState {
+  /**
+   * `stored`: the backend held `text` when this process last read, wrote or refreshed it;
+   * `writing`: a write of `text` by this process is under way: until it answers, the backend holds
+   * either it or what it held before, so `set` compares with neither.
+   */
+  phase: 'stored' | 'writing'
+  text: KnownText
+}
 
 /** What `set` does with a session, as `plan` decides. */
 export type SetPlan =
@@ -42,7 +54,8 @@ export type SetPlan =
 /** A write under way (from `writing`), to hand back to `wrote` when it answers. */
 export interface PendingWrite {
   readonly sid: string
-  readonly state: SessionState
+  /** What it sends. */
+  readonly text: KnownText
 }
 
 /** Settings of `WriteElision`. */
@@ -53,14 +66,28 @@ export interface WriteElisionOptions {
   touchAfterMs: number
   /** An unchanged session never has its expiry moved. */
   disableTouch: boolean
+  /**
+   * Keep a copy of the parse of a text read twice (up to `FINGERPRINT_TEXT_MAX` characters), to
+   * copy on the next read of the same text and to compare a rolled session with (`json-record.ts`):
+   * for the default JSON serializer only, whose parses are plain JSON values.
+   */
+  keepParses: boolean
 }
 
 const fingerprint = (text: string): string => text.length > FINGERPRINT_TEXT_MAX ? hash('sha256', text, 'base64') : text
 
 function knownText (text: string, record: SessionRecord, expiresAt: number | null): KnownText {
+  const known: KnownText = { fingerprint: fingerprint(text), expires: undefined, originalExpires: undefined, expiresAt, read: false }
+  storedExpiry(known, record)
+  return known
+}
+
+/** Takes the cookie's `expires` and `originalExpires` of `record` as the text holds them (strings once read). */
+function storedExpiry (known: KnownText, record: SessionRecord): void {
   const cookie = record.cookie
   const stored = cookie !== null && typeof cookie === 'object' ? cookie : {}
-  return { fingerprint: fingerprint(text), expires: stored.expires, originalExpires: stored.originalExpires, expiresAt }
+  known.expires = stored.expires
+  known.originalExpires = stored.originalExpires
 }
 
 /**
@@ -91,6 +118,17 @@ function textWithKnownExpiry (record: SessionRecord, known: KnownText, stringify
 }
 
 /**
+ * Whether `record` holds what the backend holds as `known`, a rolling cookie's expiry aside: from
+ * the kept parse when that can tell, else by serializing it.
+ */
+function unchanged (record: SessionRecord, known: KnownText, stringify: (r: SessionRecord) => string): boolean {
+  if (!isRolling(record)) return fingerprint(stringify(record)) === known.fingerprint
+  const comparison = known.parsed === undefined ? 'unknown' : compareJson(record, known.parsed.record)
+  if (comparison !== 'unknown') return comparison === 'same'
+  return fingerprint(textWithKnownExpiry(record, known, stringify)) === known.fingerprint
+}
+
+/**
  * The sessions this process read or wrote last, each in a `SessionState`, and the decisions made
  * from them. A write voids what was known until it answers; a failed write, a destroy or a read
  * that finds nothing forgets the session: a `stored` state only ever names what the backend held.
@@ -99,11 +137,13 @@ export class WriteElision {
   readonly #sessions: LRUCache<string, SessionState>
   readonly #touchAfterMs: number
   readonly #disableTouch: boolean
+  readonly #keepParses: boolean
 
   constructor (options: WriteElisionOptions) {
     this.#sessions = new LRUCache({ max: options.maxSessions })
     this.#touchAfterMs = options.touchAfterMs
     this.#disableTouch = options.disableTouch
+    this.#keepParses = options.keepParses
   }
 
   /** The state of `sid`, if remembered. */
@@ -115,7 +155,7 @@ export class WriteElision {
   knowsExpiry (sid: string, now: number): boolean {
     const state = this.#sessions.get(sid)
     if (state === undefined) return false
-    const { expiresAt } = state.phase === 'stored' ? state.text : state.sending
+    const { expiresAt } = state.text
     return expiresAt !== null && expiresAt > now
   }
 
@@ -127,30 +167,50 @@ export class WriteElision {
   expiryOf (sid: string, text: string): number | null | undefined {
     const state = this.#sessions.get(sid)
     if (state === undefined) return undefined
-    const known = state.phase === 'stored' ? state.text : state.sending
-    return known.fingerprint === fingerprint(text) ? known.expiresAt : undefined
+    return state.text.fingerprint === fingerprint(text) ? state.text.expiresAt : undefined
   }
 
-  /** `text` (parsed as `record`) was read for `sid`, expiring at `expiresAt`. A read does not override a write under way. */
-  read (sid: string, text: string, record: SessionRecord, expiresAt: number | null): void {
-    if (this.#sessions.get(sid)?.phase === 'writing') return
-    this.#sessions.set(sid, { phase: 'stored', text: knownText(text, record, expiresAt) })
+  /** The kept parse of `text` when it is the text last read of `sid` (to be copied, never handed out). */
+  parsed (sid: string, text: string): ParsedText | undefined {
+    const state = this.#sessions.get(sid)
+    return state?.phase === 'stored' && state.text.fingerprint === text ? state.text.parsed : undefined
+  }
+
+  /**
+   * `text` (parsed as `record`, whose cookie expires at `cookieExpires`) was read for `sid`,
+   * expiring at `expiresAt`. A read does not override a write under way.
+   */
+  read (sid: string, text: string, record: SessionRecord, cookieExpires: number | null, expiresAt: number | null): void {
+    const state = this.#sessions.get(sid)
+    if (state?.phase === 'writing') return
+    if (state === undefined || state.text.fingerprint !== fingerprint(text)) {
+      const known = knownText(text, record, expiresAt)
+      known.read = true
+      this.#sessions.set(sid, { phase: 'stored', text: known })
+      return
+    }
+    // the text known already (read or written before): updated in place
+    const known = state.text
+    known.expiresAt = expiresAt
+    storedExpiry(known, record)
+    // a text read twice is likely read again (a session that does not change): its parse is kept,
+    // a copy (the caller gets `record`); one read once is likely to change before the next read
+    if (this.#keepParses && known.read && known.parsed === undefined && text.length <= FINGERPRINT_TEXT_MAX) {
+      known.parsed = { record: copyJson(record), cookieExpires }
+    }
+    known.read = true
   }
 
   /**
    * What `set` does with `record`, due to expire at `expiresAt`: write it when it differs from the
    * text the backend holds (or nothing is known), else move the expiry when it is far enough ahead,
-   * else nothing. `stringify` turns a record into text (the store's serializer).
+   * else nothing. `stringify` turns a record into text (the store's serializer); what it throws
+   * (and a getter of the session that throws) comes through.
    */
   plan (sid: string, record: SessionRecord, expiresAt: number, now: number, stringify: (r: SessionRecord) => string): SetPlan {
     const state = this.#sessions.get(sid)
-    if (state?.phase !== 'stored') return { action: 'write', text: stringify(record) }
-    const known = state.text
-    const rolling = isRolling(record)
-    const compared = rolling ? textWithKnownExpiry(record, known, stringify) : stringify(record)
-    if (fingerprint(compared) !== known.fingerprint) return { action: 'write', text: rolling ? stringify(record) : compared }
-    if (!this.skipsRefresh(sid, expiresAt, now)) return { action: 'refresh' }
-    return { action: 'nothing' }
+    if (state?.phase !== 'stored' || !unchanged(record, state.text, stringify)) return { action: 'write', text: stringify(record) }
+    return this.skipsRefresh(sid, expiresAt, now) ? { action: 'nothing' } : { action: 'refresh' }
   }
 
   /** Whether moving `sid`'s expiry to `expiresAt` can be left out (`disableTouch`, or close to the known one). */
@@ -169,18 +229,24 @@ export class WriteElision {
 
   /** A write of `text` (`record` serialized) to `sid` starts. */
   writing (sid: string, text: string, record: SessionRecord, expiresAt: number): PendingWrite {
-    const state: SessionState = { phase: 'writing', sending: knownText(text, record, expiresAt) }
-    this.#sessions.set(sid, state)
-    return { sid, state }
+    const sending = knownText(text, record, expiresAt)
+    const state = this.#sessions.get(sid)
+    if (state === undefined) this.#sessions.set(sid, { phase: 'writing', text: sending })
+    else {
+      state.phase = 'writing'
+      state.text = sending
+    }
+    return { sid, text: sending }
   }
 
   /**
    * A write answered, `landed` or not. Only the last write of this process to a session decides:
    * after it, the backend holds what it sent, or (failed) nothing is known.
    */
-  wrote ({ sid, state }: PendingWrite, landed: boolean): void {
-    if (this.#sessions.get(sid) !== state || state.phase !== 'writing') return
-    if (landed) this.#sessions.set(sid, { phase: 'stored', text: state.sending })
+  wrote ({ sid, text }: PendingWrite, landed: boolean): void {
+    const state = this.#sessions.get(sid)
+    if (state?.text !== text) return
+    if (landed) state.phase = 'stored'
     else this.#sessions.delete(sid)
   }
 

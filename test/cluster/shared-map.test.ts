@@ -4,6 +4,7 @@
 import { test } from 'tap'
 import { ENV, missingFleetPrimary, sharedMap, TOPICS } from '../../plugins/cluster/index.js'
 import { sharedMapHost, SHARED_MAP_DEFAULTS, type SharedMapRequest } from '../../plugins/cluster/shared-map.js'
+import { withEnv } from '../helpers/env.js'
 
 test('names: one module holds the environment variables and topics', async (t) => {
   t.strictSame(ENV, { inProcess: 'FLEET_CLUSTER', worker: 'FLEET_CLUSTER_WORKER', slot: 'FLEET_WORKER_SLOT' })
@@ -114,15 +115,7 @@ test('sharedMap: invalid options are coded; where no startCluster() primary serv
   }
   t.equal(sharedMap('m', { timeout: 1.5 }).location, 'local', 'a timeout need not be whole')
 
-  const saved = { pm_id: process.env.pm_id, exec_mode: process.env.exec_mode }
-  t.teardown(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  })
-  process.env.pm_id = '0'
-  process.env.exec_mode = 'cluster_mode'
+  withEnv(t, { pm_id: '0', exec_mode: 'cluster_mode' })
   t.throws(() => sharedMap('m'), {
     code: 'FST_FLEET_CLUSTER_NO_FLEET_PRIMARY',
     message: 'fastify-fleet/cluster: no startCluster() primary can host shared map "m": this process runs under PM2 cluster mode (PM2\'s daemon is the primary)'

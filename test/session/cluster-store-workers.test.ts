@@ -21,6 +21,7 @@ test('a store call to a busy primary fails with FST_FLEET_SESSION_TIMEOUT within
   t.strictSame(checks.fits, { value: { p: 'x'.repeat(30) } })
   t.strictSame(checks.longest, { value: { user: 'bob' } }, 'timeout: 2147483647 works (the bus timeout stays within what setTimeout takes)')
   t.strictSame(checks.touchedAfterExpiry, { value: null }, 'touch does not bring back a session that has expired')
+  t.strictSame(checks.heard, ['from the primary'], 'busChannel in a worker: what it publishes reaches the others, not itself')
   await stopSessions(t, cluster)
 })
 

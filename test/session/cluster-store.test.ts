@@ -5,6 +5,7 @@ import { test } from 'tap'
 import { forTap, storeConformance } from '../../plugins/session/conformance.js'
 import { ClusterStore, FST_FLEET_SESSION_CLUSTER_UNSUPPORTED, type ClusterStoreOptions } from '../../plugins/session/index.js'
 import { CLUSTER_DEFAULTS } from '../../plugins/session/stores/cluster.js'
+import { withEnv } from '../helpers/env.js'
 
 test('outside a cluster worker, ClusterStore passes the conformance suite with its sessions in the process', async (t) => {
   const cases = storeConformance((ctx) => new ClusterStore(ctx))
@@ -88,14 +89,6 @@ test('a process no startCluster() primary serves: the store refuses to start', a
   const foreign = 'this worker was forked by another node:cluster primary'
   t.equal(new FST_FLEET_SESSION_CLUSTER_UNSUPPORTED(foreign).message,
     'fastify-fleet/session: ClusterStore needs the workers to be started by startCluster() of fastify-fleet/cluster, and this worker was forked by another node:cluster primary; use RedisStore (or another shared store) instead')
-  const saved = { pm_id: process.env.pm_id, exec_mode: process.env.exec_mode }
-  t.teardown(() => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-  })
-  process.env.pm_id = '0'
-  process.env.exec_mode = 'cluster_mode'
+  withEnv(t, { pm_id: '0', exec_mode: 'cluster_mode' })
   t.throws(() => new ClusterStore(), { code: 'FST_FLEET_SESSION_CLUSTER_UNSUPPORTED', message: /PM2 cluster mode/ })
 })

@@ -33,17 +33,17 @@ test('canSkipRefresh', async (t) => {
 })
 
 test('writes under way: the last one decides; a read meanwhile changes nothing', async (t) => {
-  const elision = new WriteElision({ maxSessions: 10, touchAfterMs: MINUTE, disableTouch: false })
+  const elision = new WriteElision({ maxSessions: 10, touchAfterMs: MINUTE, disableTouch: false, keepParses: false })
   const record = (user: string): SessionRecord => ({ cookie: { expires: 'E', originalExpires: 'O' }, user })
   const one = elision.writing('s', 'one', record('one'), 1000)
   const two = elision.writing('s', 'two', record('two'), 2000)
   t.strictSame([elision.expiryOf('s', 'one'), elision.expiryOf('s', 'two'), elision.state('s')?.phase], [undefined, 2000, 'writing'], 'two under way: the text of the last one is known')
-  elision.read('s', 'zero', record('zero'), 500)
+  elision.read('s', 'zero', record('zero'), null, 500)
   t.equal(elision.state('s')?.phase, 'writing', 'a read while a write is under way does not say what the backend holds')
   elision.wrote(one, true)
   t.equal(elision.state('s')?.phase, 'writing', 'the first landed: the last one still decides')
   elision.wrote(two, true)
-  t.strictSame(elision.state('s'), { phase: 'stored', text: { fingerprint: 'two', expires: 'E', originalExpires: 'O', expiresAt: 2000 } }, 'the last landed: stored')
+  t.strictSame(elision.state('s'), { phase: 'stored', text: { fingerprint: 'two', expires: 'E', originalExpires: 'O', expiresAt: 2000, read: false } }, 'the last landed: stored')
   t.equal(elision.knowsExpiry('s', 1999), true)
   t.equal(elision.knowsExpiry('s', 2000), false, 'an expiry that has passed is not known')
 
@@ -53,12 +53,36 @@ test('writes under way: the last one decides; a read meanwhile changes nothing',
   t.equal(elision.state('s'), undefined, 'the last one failed: nothing is known')
   elision.wrote(three, true)
   t.equal(elision.state('s'), undefined, 'an earlier one that lands after it changes nothing')
-  elision.read('s', 'five', { user: 'no cookie' }, null)
-  t.strictSame(elision.state('s'), { phase: 'stored', text: { fingerprint: 'five', expires: undefined, originalExpires: undefined, expiresAt: null } }, 'read: stored')
+  elision.read('s', 'five', { user: 'no cookie' }, null, null)
+  t.strictSame(elision.state('s'), { phase: 'stored', text: { fingerprint: 'five', expires: undefined, originalExpires: undefined, expiresAt: null, read: true } }, 'read: stored')
   t.equal(elision.knowsExpiry('s', 0), false, 'no expiry: not known')
   t.equal(elision.expiryOf('t', 'five'), undefined, 'another session: nothing known')
   elision.refreshed('t', 1000)
   t.equal(elision.state('t'), undefined, 'a refresh of a session not remembered remembers nothing')
+})
+
+test('the parse of a text is kept once this process read it twice, with the default serializer only', async (t) => {
+  const options = { maxSessions: 10, touchAfterMs: MINUTE, disableTouch: false, keepParses: true }
+  const elision = new WriteElision(options)
+  const record = { cookie: { expires: '2030-01-01T00:00:00.000Z' }, user: 'ada' }
+  const text = JSON.stringify(record)
+  elision.wrote(elision.writing('s', text, record, 1000), true)
+  elision.read('s', text, JSON.parse(text), 5, 1000)
+  t.equal(elision.parsed('s', text), undefined, 'written, then read once: not kept (likely to change)')
+  elision.read('s', text, JSON.parse(text), 5, 1000)
+  const kept = elision.parsed('s', text)
+  t.strictSame(kept, { record, cookieExpires: 5 }, 'read twice: kept')
+  elision.read('s', text, JSON.parse(text), 5, 1000)
+  t.equal(elision.parsed('s', text), kept, 'the same parse on later reads')
+  t.equal(elision.parsed('s', 'another text'), undefined, 'another text: nothing')
+  const long = JSON.stringify({ ...record, notes: 'n'.repeat(FINGERPRINT_TEXT_MAX) })
+  elision.read('l', long, JSON.parse(long), 5, 1000)
+  elision.read('l', long, JSON.parse(long), 5, 1000)
+  t.equal(elision.parsed('l', long), undefined, 'a text longer than 512 characters: never kept')
+  const custom = new WriteElision({ ...options, keepParses: false })
+  custom.read('s', text, JSON.parse(text), 5, 1000)
+  custom.read('s', text, JSON.parse(text), 5, 1000)
+  t.equal(custom.parsed('s', text), undefined, 'another serializer: never kept')
 })
 
 test('an unchanged rolling session: nothing within touchAfter, then only a refresh', async (t) => {
@@ -130,6 +154,8 @@ test('a rolled session is compared as text with the cookie\'s expiry as stored: 
   const throwing = Object.defineProperty({ ...rolled(got, now()) }, 'secret', getter)
   await t.rejects(store.set('a', throwing), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE', message: 'fastify-fleet/session: the session cannot be serialized: no access' }, 'a field whose getter throws fails coded, as JSON.stringify would')
   await t.rejects(store.touch('a', throwing), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE' }, 'touch too')
+  const nested = { ...rolled(got, now()), cart: Object.defineProperty({}, 'items', getter) }
+  await t.rejects(store.set('a', nested), { code: 'FST_FLEET_SESSION_UNSERIALIZABLE', message: 'fastify-fleet/session: the session cannot be serialized: no access' }, 'a nested one, met by the comparison with the kept parse')
   t.equal((await store.get('a'))?.cart !== undefined, true, 'the stored session untouched')
 
   // an integer-like key: JSON.stringify puts it first, in the stored text and the compared one alike
