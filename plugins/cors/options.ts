@@ -287,7 +287,7 @@ export interface NormalizedCorsOptions {
 function cacheOptions (input: unknown): NormalizedCache {
   const cache = check.object('cache', input === undefined ? {} : input)
   const number = (key: keyof typeof CACHE_DEFAULTS, min: number, max = Infinity): number => check.number(`cache.${key}`, cache[key], CACHE_DEFAULTS[key], { min, max })
-  const key = cache.key === undefined ? null : check.fn('cache.key', cache.key, null, 'a function (request) => string')
+  const key = check.fn<NormalizedCache['key']>('cache.key', cache.key, null, 'a function (request) => string')
   const invalidation = cache.invalidation ?? null
   if (invalidation !== null && (!isObject(invalidation) || typeof invalidation.publish !== 'function' || typeof invalidation.subscribe !== 'function')) {
     invalid('cache.invalidation', 'expected { publish(origin), subscribe(listener) }')
@@ -301,7 +301,7 @@ function cacheOptions (input: unknown): NormalizedCache {
     errorTtl: number('errorTtl', 0),
     timeout: number('timeout', 1, 2 ** 31 - 1),
     preflightMax: Math.floor(number('preflightMax', 1)),
-    key: key as NormalizedCache['key'],
+    key,
     invalidation: invalidation as NormalizedCache['invalidation'],
     clock: clock as { now: () => number }
   }

@@ -75,7 +75,7 @@ export async function httpsRedirectServer (options: HttpsRedirectServerOptions =
   const { port: portIn, host: hostIn, onError: onErrorIn, ...rest } = check.object('httpsRedirectServer', options)
   const port = check.number('httpsRedirectServer.port', portIn, 80, { min: 0, max: 65535, integer: true })
   const host = hostIn === undefined ? undefined : check.string('httpsRedirectServer.host', hostIn, '')
-  const onError = onErrorIn === undefined ? undefined : check.fn<(err: unknown) => void>('httpsRedirectServer.onError', onErrorIn, undefined as never)
+  const onError = check.fn<((err: unknown) => void) | undefined>('httpsRedirectServer.onError', onErrorIn, undefined)
   const opts = normalizeRedirect(rest, 'httpsRedirectServer')
 
   const server = createServer({ requireHostHeader: false }, redirectListener(opts, onError))

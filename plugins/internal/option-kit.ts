@@ -33,7 +33,7 @@ export interface OptionKit {
   number: (name: string, value: unknown, fallback: number, rule: NumberRule) => number
   /** A string, non-empty unless `allowEmpty`. */
   string: (name: string, value: unknown, fallback: string, allowEmpty?: boolean) => string
-  /** A function; `what` describes it in the error (e.g. `'a function (request) => string'`). */
+  /** A function, or `fallback` (which may be `undefined` or `null`: no function) when absent; `what` describes it in the error. */
   fn: <F>(name: string, value: unknown, fallback: F, what?: string) => F
   /** One of `values`. */
   oneOf: <T>(name: string, value: unknown, fallback: T, values: readonly T[]) => T
@@ -76,8 +76,8 @@ export function optionKit (fail: (name: string, reason: string) => never): Optio
       return v as string
     },
     fn: (name, value, fallback, what = 'a function') => {
-      const v = value === undefined ? fallback : value
-      return typeof v === 'function' ? v as typeof fallback : invalid(name, `expected ${what}, got ${show(v)}`)
+      if (value === undefined) return fallback
+      return typeof value === 'function' ? value as typeof fallback : invalid(name, `expected ${what}, got ${show(value)}`)
     },
     oneOf: (name, value, fallback, values) => {
       const v = value === undefined ? fallback : value

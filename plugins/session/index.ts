@@ -1,5 +1,6 @@
 // fastify-fleet/session, read top-down: backend.ts (the interface a store's backend implements),
-// store.ts (BackendStore: a backend made a @fastify/session store), write-elision.ts (what a store
+// store.ts (BackendStore: a backend made a @fastify/session store) with backend-calls.ts (timeouts,
+// coded errors), write-elision.ts (what a store
 // remembers to skip writes) with json-record.ts (its use of kept parses), record.ts (a session as
 // stored), signed-ids.ts, options.ts, errors.ts; then each backend in stores/.
 export type { MaybePromise, SessionBackend, StoredSession } from './backend.js'

@@ -87,16 +87,15 @@ function compareValue (value: unknown, parsed: unknown): Comparison {
   }
   if (value === null) return parsed === null ? 'same' : 'different'
   if (isDate(value)) return parsed === (Number.isFinite(value.getTime()) ? value.toISOString() : null) ? 'same' : 'different'
-  const proto: unknown = Object.getPrototypeOf(value)
   if (Array.isArray(value)) {
-    if (!Array.isArray(parsed)) return 'different'
-    if (parsed.length !== value.length) return 'different'
+    if (!Array.isArray(parsed) || parsed.length !== value.length) return 'different'
     for (let i = 0; i < value.length; i++) {
       const comparison = compareValue(value[i], parsed[i])
       if (comparison !== 'same') return comparison
     }
     return 'same'
   }
+  const proto: unknown = Object.getPrototypeOf(value)
   if ((proto !== Object.prototype && proto !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return 'unknown'
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'different'
   return compareFields(value, parsed as Record<string, unknown>, 'none')

@@ -1,10 +1,10 @@
-import { PendingCalls, type DeadlineEntry } from '../internal/pending-calls.js'
 import { chain, deliver, isThenable, type StoreCallback } from './async-call.js'
+import { BackendCalls } from './backend-calls.js'
 import type { MaybePromise, SessionBackend } from './backend.js'
 import type { SessionStore } from './contract.js'
 import {
-  FST_FLEET_SESSION_BACKEND, FST_FLEET_SESSION_CLOSED, FST_FLEET_SESSION_CORRUPT, FST_FLEET_SESSION_INVALID_ID,
-  FST_FLEET_SESSION_INVALID_OPTION, FST_FLEET_SESSION_INVALID_SESSION, FST_FLEET_SESSION_TIMEOUT, FST_FLEET_SESSION_UNSERIALIZABLE
+  FST_FLEET_SESSION_CLOSED, FST_FLEET_SESSION_CORRUPT, FST_FLEET_SESSION_INVALID_ID, FST_FLEET_SESSION_INVALID_OPTION,
+  FST_FLEET_SESSION_INVALID_SESSION, FST_FLEET_SESSION_UNSERIALIZABLE
 } from './errors.js'
 import { report, sessionRef } from './log.js'
 import { copyJson } from './json-record.js'
@@ -13,21 +13,7 @@ import { applyExpiry, checkRecord, expiryOf, snapshot, type SessionInput, type S
 import { SignedIds } from './signed-ids.js'
 import { WriteElision } from './write-elision.js'
 
-/** A backend call bounded by the store's `timeout`. */
-interface BoundedCall extends DeadlineEntry {
-  op: string
-  reject: (err: Error) => void
-}
-
 const BACKEND_METHODS = ['read', 'write', 'refresh', 'remove', 'ids', 'clear', 'close'] as const
-
-const isFleetError = (err: unknown): boolean =>
-  typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('FST_FLEET_SESSION_')
-
-/** A backend's error as the caller gets it: ours as they are, any other as `FST_FLEET_SESSION_BACKEND`. */
-const coded = (op: string, err: unknown): Error => isFleetError(err)
-  ? err as Error
-  : new FST_FLEET_SESSION_BACKEND(op, (err as Error)?.message ?? String(err), { cause: err })
 
 /**
  * A `@fastify/session` store over a `SessionBackend`: `new BackendStore(backend, options)`.
@@ -35,8 +21,8 @@ const coded = (op: string, err: unknown): Error => isFleetError(err)
  *
  * It gives the callback/promise dual API, id and session checks, serialization (a copy is stored,
  * never the live Session), expiry from the cookie (else `ttl`), the guarantee that an expired entry
- * is never returned, corrupt data read as "no session" and logged, backend calls bounded by
- * `timeout`, write elision (`write-elision.ts`), and the signed ids of the sessions it wrote handed
+ * is never returned, corrupt data read as "no session" and logged, backend calls coded and bounded
+ * by `timeout` (`backend-calls.ts`), write elision (`write-elision.ts`), and the signed ids of the sessions it wrote handed
  * back to `@fastify/session` (`signed-ids.ts`).
  */
 export class BackendStore implements SessionStore {
@@ -44,7 +30,7 @@ export class BackendStore implements SessionStore {
   readonly #backend: SessionBackend
   readonly #elision: WriteElision | null
   readonly #signedIds: SignedIds
-  #calls: PendingCalls<BoundedCall> | undefined
+  readonly #calls: BackendCalls
   #closed = false
 
   constructor (backend: SessionBackend, options?: StoreOptions) {
@@ -55,6 +41,7 @@ export class BackendStore implements SessionStore {
       }
     }
     this.#backend = backend
+    this.#calls = new BackendCalls(backend, this.options.timeout)
     const { writeElision, elisionMemo, touchAfterMs, disableTouch } = this.options
     const keepParses = this.options.serializer === JSON_SERIALIZER
     this.#elision = writeElision ? new WriteElision({ maxSessions: elisionMemo, touchAfterMs, disableTouch, keepParses }) : null
@@ -88,20 +75,20 @@ export class BackendStore implements SessionStore {
   async length (): Promise<number> {
     this.#open('length')
     const backend = this.#backend
-    if (backend.count !== undefined) return await this.#call('length', () => (backend.count as () => MaybePromise<number>)())
-    return (await this.#call('length', () => backend.ids())).length
+    if (backend.count !== undefined) return await this.#calls.run('length', () => (backend.count as () => MaybePromise<number>)())
+    return (await this.#calls.run('length', () => backend.ids())).length
   }
 
   async ids (): Promise<string[]> {
     this.#open('ids')
-    return await this.#call('ids', () => this.#backend.ids())
+    return await this.#calls.run('ids', () => this.#backend.ids())
   }
 
   async clear (): Promise<void> {
     this.#open('clear')
     this.#elision?.clear()
     this.#signedIds.clear()
-    await this.#call('clear', () => this.#backend.clear())
+    await this.#calls.run('clear', () => this.#backend.clear())
   }
 
   /** Releases what the store created; calls after it fail with `FST_FLEET_SESSION_CLOSED`. Idempotent. */
@@ -110,7 +97,7 @@ export class BackendStore implements SessionStore {
     this.#closed = true
     this.#elision?.clear()
     this.#signedIds.clear()
-    await this.#call('close', () => this.#backend.close())
+    await this.#calls.run('close', () => this.#backend.close())
   }
 
   #get (sid: string): MaybePromise<SessionRecord | null> {
@@ -118,7 +105,7 @@ export class BackendStore implements SessionStore {
     const { readText } = this.#backend
     if (readText !== undefined && this.#elision?.knowsExpiry(sid, this.options.now()) === true) {
       const elision = this.#elision
-      return chain(this.#call('get', () => readText.call(this.#backend, sid)), (text) =>
+      return chain(this.#calls.run('get', () => readText.call(this.#backend, sid)), (text) =>
         text === null ? this.#missing(sid) : this.#found(sid, text, elision.expiryOf(sid, text)))
     }
     return this.#read(sid)
@@ -126,7 +113,7 @@ export class BackendStore implements SessionStore {
 
   /** `get` through the backend's `read`, which gives the expiry. */
   #read (sid: string): MaybePromise<SessionRecord | null> {
-    return chain(this.#call('get', () => this.#backend.read(sid)), (entry) =>
+    return chain(this.#calls.run('get', () => this.#backend.read(sid)), (entry) =>
       entry === null ? this.#missing(sid) : this.#found(sid, entry.text, entry.expiresAt))
   }
 
@@ -195,7 +182,7 @@ export class BackendStore implements SessionStore {
     const plan = this.#serialize(() => elision.plan(sid, record, expiresAt, now, this.#stringify))
     if (plan.action === 'write') return this.#write(sid, plan.text, record, expiresAt)
     if (plan.action === 'nothing') return
-    return chain(this.#call('set', () => this.#backend.refresh(sid, expiresAt)), (refreshed) => {
+    return chain(this.#calls.run('set', () => this.#backend.refresh(sid, expiresAt)), (refreshed) => {
       // gone since it was read (destroyed or evicted elsewhere): written again
       if (!refreshed) return this.#write(sid, this.#stringify(record), record, expiresAt)
       elision.refreshed(sid, expiresAt)
@@ -205,11 +192,11 @@ export class BackendStore implements SessionStore {
   /** `set`'s write of `text` (`record` serialized); write elision learns its outcome. */
   #write (sid: string, text: string, record: SessionRecord, expiresAt: number): MaybePromise<void> {
     const elision = this.#elision
-    if (elision === null) return this.#call('set', () => this.#backend.write(sid, text, expiresAt))
+    if (elision === null) return this.#calls.run('set', () => this.#backend.write(sid, text, expiresAt))
     const pending = elision.writing(sid, text, record, expiresAt)
     let written: MaybePromise<void>
     try {
-      written = this.#call('set', () => this.#backend.write(sid, text, expiresAt))
+      written = this.#calls.run('set', () => this.#backend.write(sid, text, expiresAt))
     } catch (err) {
       elision.wrote(pending, false)
       throw err
@@ -225,7 +212,7 @@ export class BackendStore implements SessionStore {
     this.#check('destroy', sid)
     this.#elision?.forget(sid)
     this.#signedIds.forget(sid)
-    return this.#call('destroy', () => this.#backend.remove(sid))
+    return this.#calls.run('destroy', () => this.#backend.remove(sid))
   }
 
   #touch (sid: string, session: SessionInput): MaybePromise<void> {
@@ -236,7 +223,7 @@ export class BackendStore implements SessionStore {
     if (expiresAt <= now) return this.#destroy(sid)
     const elision = this.#elision
     if (elision?.skipsRefresh(sid, expiresAt, now) === true) return
-    return chain(this.#call('touch', () => this.#backend.refresh(sid, expiresAt)), (refreshed) => {
+    return chain(this.#calls.run('touch', () => this.#backend.refresh(sid, expiresAt)), (refreshed) => {
       if (refreshed) elision?.refreshed(sid, expiresAt)
     })
   }
@@ -261,7 +248,7 @@ export class BackendStore implements SessionStore {
   #removeExpired (sid: string): void {
     const failed = (err: Error): void => { report(this.options.logger, 'error', err, { session: sessionRef(sid) }) }
     try {
-      const removed = this.#call('remove', () => this.#backend.remove(sid))
+      const removed = this.#calls.run('remove', () => this.#backend.remove(sid))
       if (isThenable(removed)) removed.then(undefined, failed)
     } catch (err) {
       failed(err as Error)
@@ -280,40 +267,5 @@ export class BackendStore implements SessionStore {
   #checkSession (op: string, sid: unknown, session: unknown): void {
     this.#check(op, sid)
     if (session === null || typeof session !== 'object') throw new FST_FLEET_SESSION_INVALID_SESSION(op, session === null ? 'null' : typeof session)
-  }
-
-  /**
-   * Runs a backend call: its errors coded (a synchronous one thrown), its promise bounded by
-   * `timeout`. A synchronous answer is returned as it is.
-   */
-  #call<T> (op: string, run: () => MaybePromise<T>): MaybePromise<T> {
-    let result: MaybePromise<T>
-    try {
-      result = run()
-    } catch (err) {
-      throw coded(op, err)
-    }
-    return isThenable(result) ? this.#bounded(op, result) : result
-  }
-
-  /** A backend call's promise, its rejection coded and, unless the backend bounds its calls itself, bounded by `timeout`. */
-  #bounded<T> (op: string, result: PromiseLike<T>): Promise<T> {
-    const { timeout } = this.options
-    const isTimeout = this.#backend.isTimeout
-    if (isTimeout !== undefined) {
-      return Promise.resolve(result).then(undefined, (err: unknown) => {
-        throw isTimeout(err) ? new FST_FLEET_SESSION_TIMEOUT(op, timeout) : coded(op, err)
-      })
-    }
-    const calls = this.#calls ??= new PendingCalls<BoundedCall>((call) => { call.reject(new FST_FLEET_SESSION_TIMEOUT(call.op, timeout)) })
-    return new Promise<T>((resolve, reject) => {
-      const id = calls.add({ deadline: performance.now() + timeout, op, reject })
-      // an answer after the deadline (the call expired: no longer pending) changes nothing
-      result.then((value) => {
-        if (calls.take(id) !== undefined) resolve(value)
-      }, (err: unknown) => {
-        if (calls.take(id) !== undefined) reject(coded(op, err))
-      })
-    })
   }
 }
