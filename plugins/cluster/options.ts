@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { FastifyInstance } from 'fastify'
-import { isObject, optionKit, type OptionKit } from '../internal/option-kit.js'
+import { isObject, optionKit, show, type OptionKit } from '../internal/option-kit.js'
 import { FST_FLEET_CLUSTER_INVALID_OPTION } from './errors.js'
 import { ENV } from './names.js'
 
@@ -179,7 +179,9 @@ const OPTION_KEYS = ['build', 'listen', 'workers', 'shutdownTimeout', 'readyTime
 export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = process.env): NormalizedClusterOptions {
   const options = check.object('options', input)
   check.known(options, OPTION_KEYS)
-  const build = check.fn<StartClusterOptions['build'] | undefined>('build', options.build, undefined)
+  // required: no fallback
+  if (typeof options.build !== 'function') check.invalid('build', `expected a function, got ${show(options.build)}`)
+  const build = options.build as StartClusterOptions['build']
 
   const listenIn = check.object('listen', options.listen ?? DEFAULTS.listen)
   check.known(listenIn, ['port', 'host'], 'listen.')
@@ -211,7 +213,7 @@ export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = proce
   if (heartbeatTimeout < heartbeatInterval) check.invalid('heartbeatTimeout', `must be at least heartbeatInterval (${heartbeatInterval}), got ${heartbeatTimeout}`)
 
   return {
-    build: build as StartClusterOptions['build'],
+    build,
     listen: { port, host },
     workers,
     inProcess: workers === 1 || env[ENV.inProcess] === '0',
