@@ -16,3 +16,7 @@ export {
 } from './stores/redis.js'
 export { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './stores/redis-errors.js'
 export { ClusterStore, type ClusterStoreOptions } from './stores/cluster.js'
+export { PostgresStore, type PostgresStoreOptions, type PgPoolLike } from './stores/postgres.js'
+export { MySqlStore, type MySqlStoreOptions, type MySqlPromisePoolLike, type MySqlCallbackPoolLike } from './stores/mysql.js'
+export type { SqlStoreOptions } from './stores/sql-options.js'
+export { FST_FLEET_SESSION_DRIVER_MISSING, FST_FLEET_SESSION_EXPIRES_INDEX_MISSING, FST_FLEET_SESSION_TABLE_MISSING } from './stores/sql-errors.js'

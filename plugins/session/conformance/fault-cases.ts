@@ -23,11 +23,13 @@ export function faultCases (settings: Settings): CaseSpec[] {
         const sids: string[] = []
         for (const raw of corrupt) {
           const sid = h.sid('corrupt')
-          sids.push(sid)
-          await store.set(sid, { raw })
+          // a backend that keeps JSON (PostgresStore's json column) may refuse text that is not JSON
+          const refused = await store.set(sid, { raw }).then(() => null, (err: { code?: unknown }) => err)
+          if (refused === null || !raw.startsWith('{not')) sids.push(sid)
+          else assert.equal(refused.code, 'FST_FLEET_SESSION_BACKEND', `${raw}: refused by the backend with a coded error`)
           assert.equal(await store.get(sid), null, `${raw}: no session`)
         }
-        assert.deepEqual(logger.lines.map((l) => [l.level, (l.obj.err as { code?: unknown }).code]), corrupt.map(() => ['warn', 'FST_FLEET_SESSION_CORRUPT']), 'one warning each')
+        assert.deepEqual(logger.lines.map((l) => [l.level, (l.obj.err as { code?: unknown }).code]), sids.map(() => ['warn', 'FST_FLEET_SESSION_CORRUPT']), 'one warning for each one stored')
         const logged = JSON.stringify(logger.lines.map((l) => [l.msg, l.obj.session]))
         assert.ok(sids.every((sid) => !logged.includes(sid)), 'the logs do not hold session ids')
         const sid = h.sid()

@@ -45,9 +45,13 @@ export interface Settings {
   failingStore: StoreFactory | undefined
 }
 
-/** A fake clock that starts at the real time and moves only when told. */
+/**
+ * A fake clock that starts at the real time, rounded up to a whole second (so the expiries of the
+ * cases are whole seconds, which a backend that keeps seconds, such as MySqlStore, holds exactly),
+ * and moves only when told.
+ */
 export class FakeClock {
-  #time = Date.now()
+  #time = Math.ceil(Date.now() / 1000) * 1000
   readonly now = (): number => this.#time
   advance (ms: number): void {
     this.#time += ms

@@ -1,0 +1,150 @@
+import { FST_FLEET_SESSION_BACKEND } from '../errors.js'
+import { report } from '../log.js'
+import { normalizeStoreOptions, splitOptions, type StoreLogger, type StoreOptions } from '../options.js'
+import { BackendStore } from '../store.js'
+import { lazyClient, SqlBackend, type SqlClient, type SqlDialect, type SqlStatements } from './sql-backend.js'
+import { FST_FLEET_SESSION_DRIVER_MISSING } from './sql-errors.js'
+import { identifier, poolOrUrl, SQL_DEFAULTS, sqlOptions, type SqlStoreOptions } from './sql-options.js'
+
+/** The part of a `pg.Pool` (or a `pg.Client`) the store uses. */
+export interface PgPoolLike {
+  query: (text: string, values: unknown[]) => Promise<{ rows: Array<Record<string, unknown>>, rowCount: number | null }>
+  end: () => Promise<void>
+}
+
+/** Options of `PostgresStore`: `pool` or `url`, not both. */
+export interface PostgresStoreOptions extends SqlStoreOptions {
+  /**
+   * A `pg.Pool` (recommended: yours, with your TLS and pool settings). The store never ends it and
+   * never listens on it: listen for `'error'` on it yourself, as pg asks (an idle client whose
+   * server goes away emits one, and an unhandled `'error'` ends the process).
+   * @default undefined (`url` instead)
+   */
+  pool?: PgPoolLike
+  /**
+   * A connection string (`postgres://user@host:5432/db`): the store makes a `pg.Pool` on first use
+   * (the `pg` package must be installed), with a connect and a query timeout of `timeout`, logs its
+   * errors and ends it on `close()`.
+   * @default undefined (`pool` instead)
+   */
+  url?: string
+  /**
+   * The schema of the table; unset, PostgreSQL's `search_path` finds it.
+   * @default undefined
+   */
+  schemaName?: string
+  /**
+   * The table (connect-pg-simple's layout: `sid varchar PRIMARY KEY, sess json NOT NULL, expire timestamp(6) NOT NULL`).
+   * @default 'session'
+   */
+  tableName?: string
+}
+
+export const POSTGRES_DEFAULTS = {
+  ...SQL_DEFAULTS,
+  tableName: 'session'
+} as const satisfies Required<Omit<PostgresStoreOptions, 'pool' | 'url' | 'schemaName' | keyof StoreOptions>>
+
+const POSTGRES_KEYS = ['pool', 'url', 'schemaName', 'tableName', 'createTable', 'pruneInterval', 'pruneBatch'] as const
+
+/** The SQL that makes the table and its index, as `postgres.sql` ships it for the default names. */
+export function postgresCreateStatements (schemaName: string | undefined, tableName: string): string[] {
+  const table = quotedTable(schemaName, tableName)
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (\n  "sid" varchar NOT NULL COLLATE "default",\n  "sess" json NOT NULL,\n  "expire" timestamp(6) NOT NULL,\n  CONSTRAINT "${tableName}_pkey" PRIMARY KEY ("sid")\n)`,
+    `CREATE INDEX IF NOT EXISTS "IDX_${tableName}_expire" ON ${table} ("expire")`
+  ]
+}
+
+const quotedTable = (schemaName: string | undefined, tableName: string): string =>
+  schemaName === undefined ? `"${tableName}"` : `"${schemaName}"."${tableName}"`
+
+/**
+ * The statements over connect-pg-simple's table. `expire` is a `timestamp` without time zone,
+ * written and read through the connection's `TimeZone` as connect-pg-simple does, so both read
+ * each other's rows; times are compared as `timestamp` so that the index on `expire` serves.
+ */
+function statements (table: string, create: string[]): SqlStatements {
+  const at = (n: number): string => `to_timestamp($${n})::timestamp`
+  return {
+    read: `SELECT sess::text AS text, extract(epoch FROM expire::timestamptz)::float8 AS expires_at FROM ${table} WHERE sid = $1 AND expire > ${at(2)}`,
+    write: `INSERT INTO ${table} (sid, sess, expire) VALUES ($1, $2, ${at(3)}) ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire`,
+    refresh: `UPDATE ${table} SET expire = ${at(1)} WHERE sid = $2 AND expire > ${at(3)}`,
+    remove: `DELETE FROM ${table} WHERE sid = $1`,
+    ids: `SELECT sid FROM ${table} WHERE expire > ${at(1)}`,
+    count: `SELECT count(*)::int AS n FROM ${table} WHERE expire > ${at(1)}`,
+    clear: `DELETE FROM ${table}`,
+    prune: `DELETE FROM ${table} WHERE sid IN (SELECT sid FROM ${table} WHERE expire <= ${at(1)} LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    create
+  }
+}
+
+/** PostgreSQL's codes for a table or a schema that does not exist. */
+const MISSING = new Set(['42P01', '3F000'])
+
+const poolClient = (pool: PgPoolLike): SqlClient => ({
+  run: (text, values) => pool.query(text, values).then((result) => ({ rows: result.rows, affected: result.rowCount ?? 0 })),
+  end: () => pool.end()
+})
+
+/** A `pg.Pool` for `url`, made on first use: bounded waits, its errors logged instead of ending the process. */
+function urlClient (url: string, timeout: number, logger: StoreLogger | false | null): SqlClient {
+  return lazyClient(async () => {
+    const pg = await import('pg').catch((err: unknown) => {
+      /* c8 ignore next - only without the optional peer pg installed */
+      throw new FST_FLEET_SESSION_DRIVER_MISSING('PostgresStore({ url })', 'pg', 'pg', { cause: err })
+    })
+    const pool = new pg.default.Pool({ connectionString: url, connectionTimeoutMillis: timeout, query_timeout: timeout, allowExitOnIdle: true })
+    pool.on('error', (err) => { report(logger, 'error', new FST_FLEET_SESSION_BACKEND('the pool', err.message, { cause: err }), {}) })
+    return poolClient(pool as unknown as PgPoolLike)
+  })
+}
+
+const isPgPool = (value: unknown): value is PgPoolLike =>
+  typeof (value as PgPoolLike | null)?.query === 'function' && typeof (value as PgPoolLike).end === 'function'
+
+/**
+ * Sessions in a PostgreSQL table, in connect-pg-simple's layout, so sessions written by
+ * express-session + connect-pg-simple are read here and the other way round.
+ *
+ * Statements: `get` is one `SELECT` of the live row, `set` one upsert (`INSERT ... ON CONFLICT
+ * DO UPDATE`), a touch or an unchanged session one `UPDATE` of `expire` (none at all while write
+ * elision skips it), `destroy` one `DELETE`; expired rows are never returned. Every `pruneInterval`
+ * seconds, expired rows are deleted `pruneBatch` at a time; `prune()` does it on demand.
+ */
+export class PostgresStore extends BackendStore {
+  readonly #backend: SqlBackend
+
+  constructor (options: PostgresStoreOptions) {
+    const { own, common } = splitOptions(options, POSTGRES_KEYS)
+    const source = poolOrUrl(own, isPgPool, 'a pg.Pool (an object with query() and end())')
+    const schemaName = own.schemaName === undefined ? undefined : identifier('schemaName', own.schemaName, '')
+    const tableName = identifier('tableName', own.tableName, POSTGRES_DEFAULTS.tableName)
+    const { createTable, pruneInterval, pruneBatch } = sqlOptions(own)
+    const create = postgresCreateStatements(schemaName, tableName)
+    const dialect: SqlDialect = {
+      statements: statements(quotedTable(schemaName, tableName), create),
+      isMissingTable: (err) => MISSING.has((err as { code?: string } | null)?.code as string),
+      table: quotedTable(schemaName, tableName),
+      sqlFile: 'fastify-fleet/session/sql/postgres.sql'
+    }
+    const settings = normalizeStoreOptions(common)
+    const backend = new SqlBackend({
+      client: 'pool' in source ? poolClient(source.pool) : urlClient(source.url, settings.timeout, settings.logger),
+      ownClient: !('pool' in source),
+      dialect,
+      createTable,
+      pruneInterval,
+      pruneBatch,
+      now: settings.now,
+      logger: settings.logger
+    })
+    super(backend, common)
+    this.#backend = backend
+  }
+
+  /** Deletes the expired rows now (what the timer of `pruneInterval` does); resolves to how many. */
+  async prune (): Promise<number> {
+    return await this.#backend.prune()
+  }
+}
