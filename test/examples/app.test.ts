@@ -1,4 +1,4 @@
-import t, { test } from 'tap'
+import t, { test, type Test } from 'tap'
 import { buildApp } from '../../examples/fleet-app/app.js'
 import { readConfig } from '../../examples/fleet-app/config.js'
 import { listen } from '../helpers/app.js'
@@ -75,11 +75,16 @@ for (const [protocol, send, store] of [['HTTP/2', h2Request, 'memory'], ['HTTP/1
   })
 }
 
-test('SESSION_STORE=redis: two app instances (two workers, two machines) share one session', async (t) => {
-  const { requireService } = await import('../helpers/services.js')
-  const redis = await requireService(t, 'redis')
-  if (redis === null) return
-  const env = { SESSION_STORE: 'redis', REDIS_URL: redis.url }
+for (const [store, service, variable] of [['redis', 'redis', 'REDIS_URL'], ['postgres', 'postgres', 'DATABASE_URL'], ['mysql', 'mysql', 'MYSQL_URL']] as const) {
+  test(`SESSION_STORE=${store}: two app instances (two workers, two machines) share one session`, async (t) => {
+    const { requireService } = await import('../helpers/services.js')
+    const server = await requireService(t, service)
+    if (server === null) return
+    await twoInstances(t, { SESSION_STORE: store, [variable]: server.url })
+  })
+}
+
+async function twoInstances (t: Test, env: NodeJS.ProcessEnv): Promise<void> {
   const first = await start(t, env)
   const second = await start(t, env)
   const login = await h2Request(first, '/login', { ca: pki.root.cert, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'ada' }) })
@@ -90,7 +95,7 @@ test('SESSION_STORE=redis: two app instances (two workers, two machines) share o
   t.same(JSON.parse(me.body), { user: 'ada', views: 1, pid: process.pid })
   t.equal((await h2Request(first, '/logout', { ca: pki.root.cert, method: 'POST', headers: { cookie } })).status, 204)
   t.equal((await h2Request(second, '/me', { ca: pki.root.cert, headers: { cookie } })).status, 401, 'logout holds everywhere')
-})
+}
 
 test('SESSION_STORE=redis with Redis down: logged, and logins fail fast with a 500, the process lives on', async (t) => {
   const { freePort } = await import('../helpers/ports.js')
@@ -144,7 +149,7 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; a sto
   })
   const lines: string[] = []
   const app = await buildApp({
-    config: readConfig({ WORKERS: '1', SESSION_STORE: 'postgres' }),
+    config: readConfig({ WORKERS: '1', SESSION_STORE: 'memcached' }),
     sessionSecret: SECRET,
     logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
   })
@@ -153,7 +158,7 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; a sto
   const res = await h2Request(`https://localhost:${port}`, '/health', { ca: cert })
   t.equal(res.status, 200)
   const warning = JSON.parse(lines[0] as string)
-  t.equal(warning.sessionStore, 'postgres')
+  t.equal(warning.sessionStore, 'memcached')
   t.match(warning.msg, /sessions live in each process's memory/)
 })
 
@@ -164,13 +169,13 @@ test('a per-process store in one worker of several says that sessions are not sh
     log: { warn: (obj: Record<string, unknown>, msg: string) => { warnings.push([obj, msg]) }, error: () => {} } as never,
     addHook: () => undefined
   }
-  for (const name of ['memory', 'postgres']) {
+  for (const name of ['memory', 'memcached']) {
     warnings.length = 0
     const store = await sessionStore(readConfig({ WORKERS: '3', SESSION_STORE: name }), host, true)
     t.equal(store.constructor.name, 'MemoryStore', name)
     t.equal(warnings.length, 1, `${name}: one warning`)
     t.equal(warnings[0]?.[0].sessionStore, name)
-    t.match(warnings[0]?.[1], /with 3 workers a session lives in the worker that created it.*SESSION_STORE=cluster or redis/, name)
+    t.match(warnings[0]?.[1], /with 3 workers a session lives in the worker that created it.*SESSION_STORE=cluster, redis, postgres or mysql/, name)
   }
   warnings.length = 0
   await sessionStore(readConfig({ WORKERS: '1', SESSION_STORE: 'memory' }), host, false)

@@ -11,6 +11,8 @@ import { DEFAULTS as SERVER, DEV_CERT_DEFAULTS } from '../../plugins/server/opti
 import { DEFAULTS as STORE } from '../../plugins/session/options.js'
 import { CLUSTER_DEFAULTS } from '../../plugins/session/stores/cluster.js'
 import { MEMORY_DEFAULTS } from '../../plugins/session/stores/memory.js'
+import { MYSQL_DEFAULTS } from '../../plugins/session/stores/mysql.js'
+import { POSTGRES_DEFAULTS } from '../../plugins/session/stores/postgres.js'
 import { REDIS_DEFAULTS } from '../../plugins/session/stores/redis.js'
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').split('\n')
@@ -49,6 +51,8 @@ const sections: Array<[string, Record<string, unknown>, string]> = [
   ['`MemoryStore`', MEMORY_DEFAULTS, ''],
   ['`ClusterStore`', CLUSTER_DEFAULTS, ''],
   ['`RedisStore`', REDIS_DEFAULTS, ''],
+  ['`PostgresStore`', POSTGRES_DEFAULTS, ''],
+  ['`MySqlStore`', MYSQL_DEFAULTS, ''],
   ['### Options', CORS, ''],
   ['### Options', CACHE_DEFAULTS, 'cache.'],
   ['`fleetHsts` options', HSTS, ''],

@@ -126,7 +126,7 @@ export class PostgresStore extends BackendStore {
       statements: statements(quotedTable(schemaName, tableName), create),
       isMissingTable: (err) => MISSING.has((err as { code?: string } | null)?.code as string),
       table: quotedTable(schemaName, tableName),
-      sqlFile: 'fastify-fleet/session/sql/postgres.sql'
+      sqlFile: 'fastify-fleet/plugins/session/sql/postgres.sql'
     }
     const settings = normalizeStoreOptions(common)
     const backend = new SqlBackend({

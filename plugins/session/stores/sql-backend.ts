@@ -57,7 +57,7 @@ export interface SqlDialect {
   isMissingTable: (err: unknown) => boolean
   /** The table as named in messages (`"public"."session"`). */
   table: string
-  /** The SQL file that creates it, as shipped (`fastify-fleet/session/sql/postgres.sql`). */
+  /** The SQL file that creates it, as shipped (`fastify-fleet/plugins/session/sql/postgres.sql`). */
   sqlFile: string
   /** Runs once after the table is known to be there (MySqlStore checks its index). */
   check?: (client: SqlClient) => Promise<void>

@@ -6,7 +6,7 @@ import { SQL_IDENTIFIER } from './sql-backend.js'
 export interface SqlStoreOptions extends StoreOptions {
   /**
    * Create the table and its index on first use (`CREATE ... IF NOT EXISTS`); else run the SQL
-   * file shipped with the package (`fastify-fleet/session/sql/postgres.sql` or `mysql.sql`) in your
+   * file shipped with the package (`fastify-fleet/plugins/session/sql/postgres.sql` or `mysql.sql`) in your
    * migrations.
    * @default false
    */
