@@ -26,7 +26,8 @@ export interface MySqlStoreOptions extends SqlStoreOptions {
   pool?: MySqlPromisePoolLike | MySqlCallbackPoolLike
   /**
    * A connection URL (`mysql://user:password@host:3306/db`): the store makes a `mysql2` pool on
-   * first use (the `mysql2` package must be installed), with a connect timeout of `timeout`, and
+   * first use (the `mysql2` package must be installed), with connect and query timeouts of twice
+   * `timeout` (a backstop that frees the pool; the caller's call fails after `timeout`), and
    * ends it on `close()`.
    * @default undefined (`pool` instead)
    */
@@ -76,21 +77,22 @@ function statements (table: string, create: string[]): SqlStatements {
 /** The driver's error number of a table that does not exist. */
 const ER_NO_SUCH_TABLE = 1146
 
-const poolClient = (pool: MySqlPromisePoolLike): SqlClient => ({
-  run: (sql, values) => pool.query(sql, values).then(([result]) => Array.isArray(result)
+/** `queryTimeout`: milliseconds after which mysql2 gives up a statement (on the pool the store makes). */
+const poolClient = (pool: MySqlPromisePoolLike, queryTimeout?: number): SqlClient => ({
+  run: (sql, values) => pool.query(queryTimeout === undefined ? sql : { sql, timeout: queryTimeout } as never, values).then(([result]) => Array.isArray(result)
     ? { rows: result as Array<Record<string, unknown>>, affected: 0 }
     : { rows: [], affected: (result as { affectedRows: number }).affectedRows }),
   end: () => pool.end()
 })
 
-/** A `mysql2` pool for `url`, made on first use, with a bounded connect. */
+/** A `mysql2` pool for `url`, made on first use, with bounded connects and statements. */
 function urlClient (url: string, timeout: number): SqlClient {
   return lazyClient(async () => {
     const mysql = await import('mysql2/promise').catch((err: unknown) => {
       /* c8 ignore next - only without the optional peer mysql2 installed */
       throw new FST_FLEET_SESSION_DRIVER_MISSING('MySqlStore({ url })', 'mysql2', 'mysql2', { cause: err })
     })
-    return poolClient(mysql.createPool({ uri: url, connectTimeout: timeout, charset: 'utf8mb4_bin' }) as unknown as MySqlPromisePoolLike)
+    return poolClient(mysql.createPool({ uri: url, connectTimeout: 2 * timeout, charset: 'utf8mb4_bin' }) as unknown as MySqlPromisePoolLike, 2 * timeout)
   })
 }
 

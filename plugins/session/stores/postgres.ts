@@ -23,7 +23,8 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
   pool?: PgPoolLike
   /**
    * A connection string (`postgres://user@host:5432/db`): the store makes a `pg.Pool` on first use
-   * (the `pg` package must be installed), with a connect and a query timeout of `timeout`, logs its
+   * (the `pg` package must be installed), with connect and query timeouts of twice `timeout` (a
+   * backstop that frees the pool; the caller's call fails after `timeout`), logs its
    * errors and ends it on `close()`.
    * @default undefined (`pool` instead)
    */
@@ -94,7 +95,7 @@ function urlClient (url: string, timeout: number, logger: StoreLogger | false | 
       /* c8 ignore next - only without the optional peer pg installed */
       throw new FST_FLEET_SESSION_DRIVER_MISSING('PostgresStore({ url })', 'pg', 'pg', { cause: err })
     })
-    const pool = new pg.default.Pool({ connectionString: url, connectionTimeoutMillis: timeout, query_timeout: timeout, allowExitOnIdle: true })
+    const pool = new pg.default.Pool({ connectionString: url, connectionTimeoutMillis: 2 * timeout, query_timeout: 2 * timeout, allowExitOnIdle: true })
     pool.on('error', (err) => { report(logger, 'error', new FST_FLEET_SESSION_BACKEND('the pool', err.message, { cause: err }), {}) })
     return poolClient(pool as unknown as PgPoolLike)
   })
