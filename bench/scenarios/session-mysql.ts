@@ -1,0 +1,35 @@
+// Session stores on MySQL/MariaDB through @fastify/session over the HTTP/1.1 TLS fallback (autocannon):
+// fastify-fleet's MySqlStore against express-mysql-session 3, each on a mysql2/promise pool set up
+// the same way (connectionLimit 10) on the shared server (MYSQL_URL, default
+// mysql://root@127.0.0.1:3306/test). Same rows as session-postgres.ts: the read route with `rolling`,
+// the read route with `rolling: false` and the write route.
+// Each scenario makes a table per server from plugins/session/sql/mysql.sql (same layout and index on
+// both sides; express-mysql-session's own has no index on `expires`) before its servers start and
+// drops them after.
+// Statements per request: each bench server wraps its pool's `query` and `execute` and counts the
+// calls its store makes (one call is one COM_QUERY on the server); the harness reads the count before
+// and after each measured load (GET /bench/statements). Counted in the server rather than in
+// SHOW GLOBAL STATUS (Com_select, Com_insert …), which counts whatever else runs on the shared server.
+import { loginOnce } from '../lib/session-login.js'
+import { sqlSessionSetup } from '../lib/sql-server.js'
+import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'
+
+const fleetModule = new URL('../servers/session-fleet-mysql.js', import.meta.url)
+const anchorModule = new URL('../servers/session-anchor-express-mysql-session.js', import.meta.url)
+
+/** The fleet server and the express-mysql-session anchor, with `env` for both. */
+function servers (env: Record<string, string> = {}): { fleet: ServerEntry, anchors: [AnchorEntry] } {
+  return {
+    fleet: { module: fleetModule, env },
+    anchors: [{ label: 'express-mysql-session 3', module: anchorModule, env }]
+  }
+}
+
+const common = { protocol: 'h1', setup: sqlSessionSetup('mysql'), prepare: loginOnce } as const
+const notes = (goal: string): string => `statements counted at the pool; mysql2 connectionLimit 10 both; goal ≥ ${goal}`
+
+export default defineScenarios([
+  { ...common, name: 'session read (GET /me, rolling), MySqlStore on mysql2, HTTP/1.1 TLS', request: { path: '/me' }, notes: notes('1.5×'), ...servers() },
+  { ...common, name: 'session read (GET /me, rolling: false), MySqlStore on mysql2, HTTP/1.1 TLS', request: { path: '/me' }, notes: notes('1.0×'), ...servers({ SESSION_ROLLING: 'false' }) },
+  { ...common, name: 'session write (GET /visit), MySqlStore on mysql2, HTTP/1.1 TLS', request: { path: '/visit' }, notes: notes('1.0×'), ...servers() }
+])
