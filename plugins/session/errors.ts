@@ -39,16 +39,38 @@ export const FST_FLEET_SESSION_TOO_LARGE = defineError(
   'fastify-fleet/session: the serialized session takes %s bytes, more than maxBytes (%s)'
 )
 
-/** A backend call did not answer within `timeout` milliseconds. */
+/** A backend call did not answer within `timeout` milliseconds (a request that meets it answers 503). */
 export const FST_FLEET_SESSION_TIMEOUT = defineError(
   'FST_FLEET_SESSION_TIMEOUT',
-  'fastify-fleet/session: %s did not answer within %s ms'
+  'fastify-fleet/session: %s did not answer within %s ms',
+  503
 )
 
-/** A backend call failed; `cause` holds the backend's own error. */
+/** A backend call failed; `cause` holds the backend's own error (a request that meets it answers 503). */
 export const FST_FLEET_SESSION_BACKEND = defineError(
   'FST_FLEET_SESSION_BACKEND',
-  'fastify-fleet/session: %s failed: %s'
+  'fastify-fleet/session: %s failed: %s',
+  503
+)
+
+/**
+ * The store's circuit breaker is open (its backend failed `breaker.failures` times within
+ * `breaker.window` seconds): the call fails at once, without reaching the backend, until a probe
+ * succeeds (a request that meets it answers 503).
+ */
+export const FST_FLEET_SESSION_UNAVAILABLE = defineError(
+  'FST_FLEET_SESSION_UNAVAILABLE',
+  'fastify-fleet/session: %s refused at once: the backend failed %s times within %s s (circuit breaker open)',
+  503
+)
+
+/**
+ * A change of state of a store's circuit breaker. Never thrown: logged (`logger.error` when it
+ * opens, `logger.warn` when it half-opens or closes).
+ */
+export const FST_FLEET_SESSION_BREAKER = defineError(
+  'FST_FLEET_SESSION_BREAKER',
+  'fastify-fleet/session: the circuit breaker of the store is %s (it was %s)'
 )
 
 /** A call on a store after `close()`. */

@@ -8,7 +8,9 @@ export { BackendStore } from './store.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export * from './errors.js'
 export type { SessionStore, StoreCallback } from './contract.js'
-export type { NormalizedStoreOptions, Serializer, StoreLogger, StoreOptions } from './options.js'
+export type { BreakerOptions, NormalizedStoreOptions, ReadPolicy, Serializer, StoreLogger, StoreOptions } from './options.js'
+export type { StoreHealth, StoreStats } from './store-health.js'
+export type { BreakerState } from './circuit-breaker.js'
 export type { SessionCookieRecord, SessionInput, SessionRecord } from './record.js'
 export {
   RedisStore, type RedisStoreOptions, type RedisClientLike, type IoRedisLike, type NodeRedisLike, type NodeRedisClusterLike,

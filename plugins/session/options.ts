@@ -1,4 +1,5 @@
 import { isObject, optionKit, type OptionKit } from '../internal/option-kit.js'
+import type { BreakerSettings } from './circuit-breaker.js'
 import { FST_FLEET_SESSION_INVALID_OPTION } from './errors.js'
 
 /**
@@ -10,6 +11,27 @@ export interface Serializer {
   stringify: (session: Record<string, unknown>) => string
   parse: (text: string) => unknown
 }
+
+/**
+ * The circuit breaker of a store: after `failures` failed backend calls within `window` seconds,
+ * calls fail at once with `FST_FLEET_SESSION_UNAVAILABLE` for `cooldown` seconds; then one call
+ * goes through as a probe, and its outcome closes the breaker or opens it again.
+ */
+export interface BreakerOptions {
+  /** @default 5 */
+  failures?: number
+  /** @default 10 */
+  window?: number
+  /** @default 5 */
+  cooldown?: number
+}
+
+/**
+ * What `get` does when the backend is down (`FST_FLEET_SESSION_BACKEND`, `_TIMEOUT` or
+ * `_UNAVAILABLE`): `'error'` fails it (the request answers 503); `'miss'` answers "no session"
+ * (users look logged out, the site stays up).
+ */
+export type ReadPolicy = 'error' | 'miss'
 
 /** What a store logs with: a pino-like logger such as `fastify.log`. */
 export interface StoreLogger {
@@ -57,6 +79,17 @@ export interface StoreOptions {
    */
   timeout?: number
   /**
+   * The circuit breaker (see `BreakerOptions`); `false`: none, every call reaches the backend.
+   * @default { failures: 5, window: 10, cooldown: 5 }
+   */
+  breaker?: BreakerOptions | false
+  /**
+   * What `get` does while the backend is down: `'error'` (the request fails with a 503) or
+   * `'miss'` (the session reads as absent).
+   * @default 'error'
+   */
+  readPolicy?: ReadPolicy
+  /**
    * How sessions are turned into stored text and back.
    * @default JSON (`{ stringify: JSON.stringify, parse: JSON.parse }`)
    */
@@ -87,6 +120,8 @@ export const DEFAULTS = {
   elisionMemo: 10_000,
   disableTouch: false,
   timeout: 2000,
+  breaker: { failures: 5, window: 10, cooldown: 5 },
+  readPolicy: 'error',
   serializer: JSON_SERIALIZER,
   now: Date.now
 } as const satisfies Required<Omit<StoreOptions, 'logger'>>
@@ -99,6 +134,9 @@ export interface NormalizedStoreOptions {
   elisionMemo: number
   disableTouch: boolean
   timeout: number
+  /** Durations in milliseconds; `null`: no breaker. */
+  breaker: BreakerSettings | null
+  readPolicy: ReadPolicy
   serializer: Serializer
   /** `null`: the process-warning default. */
   logger: StoreLogger | false | null
@@ -128,6 +166,17 @@ export function splitOptions (input: unknown, ownKeys: readonly string[]): { own
   return { own, common }
 }
 
+function breakerSettings (input: unknown): BreakerSettings | null {
+  if (input === false) return null
+  const options = check.object('breaker', input ?? DEFAULTS.breaker)
+  check.known(options, Object.keys(DEFAULTS.breaker), 'breaker.')
+  return {
+    failures: check.number('breaker.failures', options.failures, DEFAULTS.breaker.failures, { min: 1, integer: true }),
+    windowMs: check.number('breaker.window', options.window, DEFAULTS.breaker.window, { min: 0.001 }) * 1000,
+    cooldownMs: check.number('breaker.cooldown', options.cooldown, DEFAULTS.breaker.cooldown, { min: 0.001 }) * 1000
+  }
+}
+
 /** Validates the options every store shares, never touching the caller's object; any other key is refused as unknown. */
 export function normalizeStoreOptions (input: unknown): NormalizedStoreOptions {
   const options = check.object('options', input === undefined ? {} : input)
@@ -148,6 +197,8 @@ export function normalizeStoreOptions (input: unknown): NormalizedStoreOptions {
     elisionMemo: check.number('elisionMemo', options.elisionMemo, DEFAULTS.elisionMemo, { min: 1, integer: true }),
     disableTouch: check.boolean('disableTouch', options.disableTouch, DEFAULTS.disableTouch),
     timeout: check.number('timeout', options.timeout, DEFAULTS.timeout, { min: 1, max: MAX_TIMEOUT }),
+    breaker: breakerSettings(options.breaker),
+    readPolicy: check.oneOf('readPolicy', options.readPolicy, DEFAULTS.readPolicy as ReadPolicy, ['error', 'miss']),
     serializer: serializer as unknown as Serializer,
     logger: logger === undefined ? null : logger as StoreLogger | false,
     now: check.fn('now', options.now, DEFAULTS.now, 'a function returning milliseconds')

@@ -1,6 +1,7 @@
 import { chain, deliver, isThenable, type StoreCallback } from './async-call.js'
 import { BackendCalls } from './backend-calls.js'
 import type { MaybePromise, SessionBackend } from './backend.js'
+import { CircuitBreaker } from './circuit-breaker.js'
 import type { SessionStore } from './contract.js'
 import {
   FST_FLEET_SESSION_CLOSED, FST_FLEET_SESSION_CORRUPT, FST_FLEET_SESSION_INVALID_ID, FST_FLEET_SESSION_INVALID_OPTION,
@@ -11,6 +12,7 @@ import { copyJson } from './json-record.js'
 import { JSON_SERIALIZER, normalizeStoreOptions, type NormalizedStoreOptions, type StoreOptions } from './options.js'
 import { applyExpiry, checkRecord, expiryOf, snapshot, type SessionInput, type SessionRecord } from './record.js'
 import { SignedIds } from './signed-ids.js'
+import { HEALTH_PROBE_ID, isOutage, logBreaker, type StoreHealth, type StoreStats } from './store-health.js'
 import { WriteElision } from './write-elision.js'
 
 const BACKEND_METHODS = ['read', 'write', 'refresh', 'remove', 'ids', 'clear', 'close'] as const
@@ -22,8 +24,9 @@ const BACKEND_METHODS = ['read', 'write', 'refresh', 'remove', 'ids', 'clear', '
  * It gives the callback/promise dual API, id and session checks, serialization (a copy is stored,
  * never the live Session), expiry from the cookie (else `ttl`), the guarantee that an expired entry
  * is never returned, corrupt data read as "no session" and logged, backend calls coded and bounded
- * by `timeout` (`backend-calls.ts`), write elision (`write-elision.ts`), and the signed ids of the sessions it wrote handed
- * back to `@fastify/session` (`signed-ids.ts`).
+ * by `timeout` (`backend-calls.ts`) behind a circuit breaker (`circuit-breaker.ts`), the read policy
+ * of an outage, stats and health (`store-health.ts`), write elision (`write-elision.ts`), and the
+ * signed ids of the sessions it wrote handed back to `@fastify/session` (`signed-ids.ts`).
  */
 export class BackendStore implements SessionStore {
   protected readonly options: NormalizedStoreOptions
@@ -31,6 +34,8 @@ export class BackendStore implements SessionStore {
   readonly #elision: WriteElision | null
   readonly #signedIds: SignedIds
   readonly #calls: BackendCalls
+  readonly #breaker: CircuitBreaker | null
+  readonly #counts = { hits: 0, misses: 0, breakerOpened: 0 }
   #closed = false
 
   constructor (backend: SessionBackend, options?: StoreOptions) {
@@ -41,7 +46,14 @@ export class BackendStore implements SessionStore {
       }
     }
     this.#backend = backend
-    this.#calls = new BackendCalls(backend, this.options.timeout)
+    const { breaker, logger, now, timeout } = this.options
+    this.#breaker = breaker === null
+      ? null
+      : new CircuitBreaker(breaker, now, (state, previous) => {
+        if (state === 'open') this.#counts.breakerOpened++
+        logBreaker(logger, state, previous)
+      })
+    this.#calls = new BackendCalls(backend, timeout, this.#breaker, [breaker?.failures ?? 0, (breaker?.windowMs ?? 0) / 1000])
     const { writeElision, elisionMemo, touchAfterMs, disableTouch } = this.options
     const keepParses = this.options.serializer === JSON_SERIALIZER
     this.#elision = writeElision ? new WriteElision({ maxSessions: elisionMemo, touchAfterMs, disableTouch, keepParses }) : null
@@ -51,7 +63,7 @@ export class BackendStore implements SessionStore {
   get (sid: string): Promise<SessionRecord | null>
   get (sid: string, callback: StoreCallback<SessionRecord | null>): void
   get (sid: string, callback?: StoreCallback<SessionRecord | null>): Promise<SessionRecord | null> | undefined {
-    return deliver(() => this.#get(sid), callback)
+    return deliver(this.options.readPolicy === 'miss' ? () => this.#getOrMiss(sid) : () => this.#get(sid), callback)
   }
 
   set (sid: string, session: SessionInput): Promise<void>
@@ -91,13 +103,51 @@ export class BackendStore implements SessionStore {
     await this.#calls.run('clear', () => this.#backend.clear())
   }
 
+  /** Counters since the store was made (hits, misses, failures, timeouts, refusals) and the breaker's state. */
+  stats (): StoreStats {
+    const { errors, timeouts, refused } = this.#calls.counts
+    return { ...this.#counts, errors, timeouts, refused, breaker: this.#breaker?.state ?? null }
+  }
+
+  /**
+   * Whether the backend answers now (one read, bounded by `timeout`), for a readiness endpoint.
+   * Never rejects. While the breaker is open it answers at once, without a call; once the cooldown
+   * has passed, it may be the probe that closes the breaker.
+   */
+  async health (): Promise<StoreHealth> {
+    try {
+      this.#open('health')
+      await this.#calls.run('health', () => this.#backend.read(HEALTH_PROBE_ID))
+      return { ok: true, breaker: this.#breaker?.state ?? null }
+    } catch (err) {
+      const { code, message } = err as { code: string, message: string }
+      return { ok: false, breaker: this.#breaker?.state ?? null, error: { code, message } }
+    }
+  }
+
   /** Releases what the store created; calls after it fail with `FST_FLEET_SESSION_CLOSED`. Idempotent. */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#elision?.clear()
     this.#signedIds.clear()
-    await this.#calls.run('close', () => this.#backend.close())
+    await this.#calls.run('close', () => this.#backend.close(), false)
+  }
+
+  /** `get` with `readPolicy: 'miss'`: an outage reads as no session. */
+  #getOrMiss (sid: string): MaybePromise<SessionRecord | null> {
+    const outage = (err: unknown): null => {
+      if (!isOutage(err)) throw err
+      this.#counts.misses++
+      return null
+    }
+    let result: MaybePromise<SessionRecord | null>
+    try {
+      result = this.#get(sid)
+    } catch (err) {
+      return outage(err)
+    }
+    return isThenable(result) ? result.then(undefined, outage) : result
   }
 
   #get (sid: string): MaybePromise<SessionRecord | null> {
@@ -118,6 +168,7 @@ export class BackendStore implements SessionStore {
   }
 
   #missing (sid: string): null {
+    this.#counts.misses++
     this.#elision?.forget(sid)
     return null
   }
@@ -148,6 +199,7 @@ export class BackendStore implements SessionStore {
     }
     this.#elision?.read(sid, text, record, cookieExpires, expiresAt)
     applyExpiry(record, expiresAt, cookieExpires)
+    this.#counts.hits++
     return this.#signedIds.lend(sid, record)
   }
 

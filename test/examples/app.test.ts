@@ -97,7 +97,7 @@ async function twoInstances (t: Test, env: NodeJS.ProcessEnv): Promise<void> {
   t.equal((await h2Request(second, '/me', { ca: pki.root.cert, headers: { cookie } })).status, 401, 'logout holds everywhere')
 }
 
-test('SESSION_STORE=redis with Redis down: logged, and logins fail fast with a 500, the process lives on', async (t) => {
+test('SESSION_STORE=redis with Redis down: logged, and logins fail fast with a 503, the process lives on', async (t) => {
   const { freePort } = await import('../helpers/ports.js')
   const lines: string[] = []
   const config = readConfig({ WORKERS: '1', SESSION_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, TLS_CERT: 'x', TLS_KEY: 'x' })
@@ -109,7 +109,7 @@ test('SESSION_STORE=redis with Redis down: logged, and logins fail fast with a 5
   const { port } = await listen(t, app)
   const started = Date.now()
   const login = await h2Request(`https://localhost:${port}`, '/login', { ca: pki.root.cert, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'ada' }) })
-  t.equal(login.status, 500)
+  t.equal(login.status, 503)
   t.ok(Date.now() - started < 2000, 'no wait for an offline queue')
   t.ok(lines.some((l) => JSON.parse(l).msg === 'Redis connection error'), 'the connection error is logged')
 })

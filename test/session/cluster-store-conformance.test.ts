@@ -16,10 +16,11 @@ test('every worker passes the conformance suite against the primary', async (t) 
     t.equal(summary.error, undefined, 'the worker answered')
     t.equal(summary.mode, 'primary', 'the sessions live in the primary')
     const results = summary.results as Array<{ name: string, skip?: string, assertions?: number, failures?: string[] }>
-    t.equal(results.length, 26, 'every case')
+    t.equal(results.length, 27, 'every case')
     t.strictSame(results.filter((r) => r.skip !== undefined).map((r) => [r.name, r.skip]), [
       ['a failing backend fails every call with a coded error, never a crash', 'needs the failingStore option'],
-      ['app: a failing store gives 500s, and the app keeps serving', 'needs the failingStore option']
+      ['a failing backend opens the circuit breaker: calls are refused at once, and a probe goes through after the cooldown', 'needs the failingStore option'],
+      ['app: a failing store gives 5xx answers, and the app keeps serving', 'needs the failingStore option']
     ], 'only the failing-backend cases are skipped: a primary that answers does not fail')
     const ran = results.filter((r) => r.skip === undefined)
     t.equal(ran.length, 24)

@@ -13,9 +13,10 @@ test('outside a cluster worker, ClusterStore passes the conformance suite with i
   t.strictSame(cases.filter((c) => c.skip !== undefined).map((c) => [c.name, c.skip]), [
     ['a backend that does not answer fails with a timeout', 'needs the hangingStore option'],
     ['a failing backend fails every call with a coded error, never a crash', 'needs the failingStore option'],
-    ['app: a failing store gives 500s, and the app keeps serving', 'needs the failingStore option']
+    ['a failing backend opens the circuit breaker: calls are refused at once, and a probe goes through after the cooldown', 'needs the failingStore option'],
+    ['app: a failing store gives 5xx answers, and the app keeps serving', 'needs the failingStore option']
   ])
-  t.equal(cases.length, 26)
+  t.equal(cases.length, 27)
   forTap(t, cases)
 })
 

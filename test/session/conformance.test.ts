@@ -23,7 +23,8 @@ test('with fleet: false, only the contract is checked (what a store of your own 
     ['invalid ids and sessions are refused with a coded error, never a synchronous throw', 'checks what fastify-fleet adds to the contract (option fleet)'],
     ['a closed store refuses calls; close is idempotent', 'checks what fastify-fleet adds to the contract (option fleet)'],
     ['a backend that does not answer fails with a timeout', 'needs the hangingStore option'],
-    ['a failing backend fails every call with a coded error, never a crash', 'needs the failingStore option']
+    ['a failing backend fails every call with a coded error, never a crash', 'needs the failingStore option'],
+    ['a failing backend opens the circuit breaker: calls are refused at once, and a probe goes through after the cooldown', 'checks what fastify-fleet adds to the contract (option fleet)']
   ])
   forTap(t, cases)
 })
@@ -33,9 +34,10 @@ test('without the fault options, the app case that needs them is skipped', async
   t.strictSame(cases.filter((c) => c.skip !== undefined).map((c) => c.name), [
     'a backend that does not answer fails with a timeout',
     'a failing backend fails every call with a coded error, never a crash',
-    'app: a failing store gives 500s, and the app keeps serving'
+    'a failing backend opens the circuit breaker: calls are refused at once, and a probe goes through after the cooldown',
+    'app: a failing store gives 5xx answers, and the app keeps serving'
   ])
-  t.equal(cases.length, 26)
+  t.equal(cases.length, 27)
   await cases.find((c) => c.name.startsWith('app: a failing store'))?.run({} as Assert)
 })
 

@@ -4,10 +4,10 @@ import { DEFAULTS, JSON_SERIALIZER, normalizeStoreOptions } from '../../plugins/
 import { MEMORY_DEFAULTS } from '../../plugins/session/stores/memory.js'
 
 test('defaults', async (t) => {
-  t.strictSame(DEFAULTS, { ttl: 86400, touchAfter: 60, writeElision: true, elisionMemo: 10_000, disableTouch: false, timeout: 2000, serializer: JSON_SERIALIZER, now: Date.now })
+  t.strictSame(DEFAULTS, { ttl: 86400, touchAfter: 60, writeElision: true, elisionMemo: 10_000, disableTouch: false, timeout: 2000, breaker: { failures: 5, window: 10, cooldown: 5 }, readPolicy: 'error', serializer: JSON_SERIALIZER, now: Date.now })
   t.strictSame(MEMORY_DEFAULTS, { maxEntries: 10000 })
   const opts = normalizeStoreOptions(undefined)
-  t.strictSame(opts, { ttlMs: 86_400_000, touchAfterMs: 60_000, writeElision: true, elisionMemo: 10_000, disableTouch: false, timeout: 2000, serializer: JSON_SERIALIZER, logger: null, now: Date.now })
+  t.strictSame(opts, { ttlMs: 86_400_000, touchAfterMs: 60_000, writeElision: true, elisionMemo: 10_000, disableTouch: false, timeout: 2000, breaker: { failures: 5, windowMs: 10_000, cooldownMs: 5000 }, readPolicy: 'error', serializer: JSON_SERIALIZER, logger: null, now: Date.now })
   t.equal(JSON_SERIALIZER.stringify({ a: 1 }), '{"a":1}')
   t.strictSame(JSON_SERIALIZER.parse('{"a":1}'), { a: 1 })
 })
@@ -16,9 +16,10 @@ test('options are read, not changed', async (t) => {
   const now = (): number => 5
   const logger = { warn: () => {}, error: () => {} }
   const serializer = { stringify: () => 'x', parse: () => ({}) }
-  const input = { ttl: 1.5, touchAfter: 0, writeElision: false, elisionMemo: 5, disableTouch: true, timeout: 10, serializer, logger, now }
+  const input = { ttl: 1.5, touchAfter: 0, writeElision: false, elisionMemo: 5, disableTouch: true, timeout: 10, breaker: { failures: 2 }, readPolicy: 'miss', serializer, logger, now }
   const copy = { ...input }
-  t.strictSame(normalizeStoreOptions(input), { ttlMs: 1500, touchAfterMs: 0, writeElision: false, elisionMemo: 5, disableTouch: true, timeout: 10, serializer, logger, now })
+  t.strictSame(normalizeStoreOptions(input), { ttlMs: 1500, touchAfterMs: 0, writeElision: false, elisionMemo: 5, disableTouch: true, timeout: 10, breaker: { failures: 2, windowMs: 10_000, cooldownMs: 5000 }, readPolicy: 'miss', serializer, logger, now })
+  t.equal(normalizeStoreOptions({ breaker: false }).breaker, null, 'breaker: false, none')
   t.strictSame(input, copy)
   t.equal(normalizeStoreOptions({ logger: false }).logger, false)
   t.equal(normalizeStoreOptions({ serializer: JSON }).serializer, JSON, 'the JSON object itself is a serializer')
@@ -50,6 +51,12 @@ test('invalid options throw a coded error that names them', async (t) => {
     [{ logger: { warn: () => {} } }, 'invalid option logger: expected false or an object with warn() and error() functions (e.g. fastify.log)'],
     [{ logger: console.warn }, 'invalid option logger: expected false or an object with warn() and error() functions (e.g. fastify.log)'],
     [{ now: 5 }, 'invalid option now: expected a function returning milliseconds, got 5'],
+    [{ breaker: true }, 'invalid option breaker: expected an object, got true'],
+    [{ breaker: { failures: 0 } }, 'invalid option breaker.failures: expected a whole number ≥ 1, got 0'],
+    [{ breaker: { window: 0 } }, 'invalid option breaker.window: expected a number ≥ 0.001, got 0'],
+    [{ breaker: { cooldown: '5' } }, 'invalid option breaker.cooldown: expected a number ≥ 0.001, got "5"'],
+    [{ breaker: { reset: 5 } }, 'invalid option breaker.reset: unknown option'],
+    [{ readPolicy: 'stale' }, 'invalid option readPolicy: expected one of "error", "miss", got "stale"'],
     [{ maxEntries: 0 }, 'invalid option maxEntries: expected a whole number ≥ 1, got 0'],
     [{ maxEntries: 1.5 }, 'invalid option maxEntries: expected a whole number ≥ 1, got 1.5'],
     [{ maxEntries: '10' }, 'invalid option maxEntries: expected a whole number ≥ 1, got "10"'],

@@ -30,16 +30,16 @@ const KINDS = [
     name: 'PostgreSQL',
     start: startPostgresServer,
     stores: (t: Tap, url: string, timeout: number): Record<string, Store> => ({
-      'a pool of its own (url)': new PostgresStore({ url, timeout, createTable: true, pruneInterval: false, touchAfter: 0, logger: false }),
-      'your pool': new PostgresStore({ pool: pgPool(t, url), timeout, pruneInterval: false, touchAfter: 0 })
+      'a pool of its own (url)': new PostgresStore({ url, timeout, createTable: true, pruneInterval: false, touchAfter: 0, breaker: false, logger: false }),
+      'your pool': new PostgresStore({ pool: pgPool(t, url), timeout, pruneInterval: false, touchAfter: 0, breaker: false })
     })
   },
   {
     name: 'MariaDB',
     start: startMariaDbServer,
     stores: (t: Tap, url: string, timeout: number): Record<string, Store> => ({
-      'a pool of its own (url)': new MySqlStore({ url, timeout, createTable: true, pruneInterval: false, touchAfter: 0, logger: false }),
-      'your pool': new MySqlStore({ pool: mysqlPool(t, url), timeout, pruneInterval: false, touchAfter: 0, logger: false })
+      'a pool of its own (url)': new MySqlStore({ url, timeout, createTable: true, pruneInterval: false, touchAfter: 0, breaker: false, logger: false }),
+      'your pool': new MySqlStore({ pool: mysqlPool(t, url), timeout, pruneInterval: false, touchAfter: 0, breaker: false, logger: false })
     })
   }
 ] as const

@@ -65,7 +65,7 @@ for (const kind of SQL_KINDS) {
     t.test('a missing table is a coded error that says what to run', async (t) => {
       const store = kind.store(pool, { tableName: missing, pruneInterval: false })
       const err = await store.get('s').then(() => null, (e: Error) => e)
-      t.match(err, { code: 'FST_FLEET_SESSION_TABLE_MISSING', message: new RegExp(`${missing}.*does not exist.*fastify-fleet/session/sql/.*createTable: true`) })
+      t.match(err, { code: 'FST_FLEET_SESSION_TABLE_MISSING', message: new RegExp(`${missing}.*does not exist.*fastify-fleet/plugins/session/sql/.*createTable: true`) })
       await store.close()
     })
 

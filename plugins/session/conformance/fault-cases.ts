@@ -1,4 +1,9 @@
+import type { StoreHealth, StoreStats } from '../store-health.js'
+import type { SessionStore } from '../contract.js'
 import { rejection, recordingLogger, viaCallback, type CaseSpec, type Settings } from './harness.js'
+
+/** A store of fastify-fleet: with `stats()` and `health()`. */
+type FleetStore = SessionStore & { stats: () => StoreStats, health: () => Promise<StoreHealth> }
 
 /**
  * The cases of what fastify-fleet's stores add to the contract (coded errors, corrupt data, closed
@@ -80,8 +85,41 @@ export function faultCases (settings: Settings): CaseSpec[] {
       }
     },
     faultCase(settings, 'hanging', 'a backend that does not answer fails with a timeout', 'FST_FLEET_SESSION_TIMEOUT'),
-    faultCase(settings, 'failing', 'a failing backend fails every call with a coded error, never a crash', 'FST_FLEET_SESSION_BACKEND')
+    faultCase(settings, 'failing', 'a failing backend fails every call with a coded error, never a crash', 'FST_FLEET_SESSION_BACKEND'),
+    breakerCase(settings)
   ]
+}
+
+function breakerCase (settings: Settings): CaseSpec {
+  const make = settings.failingStore
+  return {
+    name: 'a failing backend opens the circuit breaker: calls are refused at once, and a probe goes through after the cooldown',
+    skip: !settings.fleet ? 'checks what fastify-fleet adds to the contract (option fleet)' : make === undefined ? 'needs the failingStore option' : undefined,
+    body: async (h, assert) => {
+      const logger = recordingLogger()
+      const store = await h.store({ timeout: 50, logger, breaker: { failures: 3, window: 10, cooldown: 5 } }, make) as FleetStore
+      const sid = h.sid()
+      for (let i = 0; i < 3; i++) await rejection(assert, settings, () => store.get(sid), 'FST_FLEET_SESSION_BACKEND', `failure ${i + 1}`)
+      const started = performance.now()
+      await rejection(assert, settings, () => store.set(sid, { cookie: h.cookie() }), 'FST_FLEET_SESSION_UNAVAILABLE', 'then refused')
+      assert.ok(performance.now() - started < 20, 'at once')
+      assert.deepEqual(await store.health(), {
+        ok: false,
+        breaker: 'open',
+        error: { code: 'FST_FLEET_SESSION_UNAVAILABLE', message: 'fastify-fleet/session: health refused at once: the backend failed 3 times within 10 s (circuit breaker open)' }
+      }, 'health() says so, without a call')
+      h.clock.advance(5000)
+      await rejection(assert, settings, () => store.get(sid), 'FST_FLEET_SESSION_BACKEND', 'after the cooldown, one probe reaches the backend')
+      await rejection(assert, settings, () => store.get(sid), 'FST_FLEET_SESSION_UNAVAILABLE', 'it failed: open again')
+      const stats = store.stats()
+      assert.deepEqual([stats.errors, stats.refused, stats.breakerOpened, stats.breaker], [4, 3, 2, 'open'], 'stats() counts it all')
+      assert.deepEqual(logger.lines.map((l) => [l.level, (l.obj.err as { code?: string }).code, l.obj.breaker]), [
+        ['error', 'FST_FLEET_SESSION_BREAKER', 'open'],
+        ['warn', 'FST_FLEET_SESSION_BREAKER', 'half-open'],
+        ['error', 'FST_FLEET_SESSION_BREAKER', 'open']
+      ], 'each change of state logged')
+    }
+  }
 }
 
 function faultCase (settings: Settings, kind: 'hanging' | 'failing', name: string, code: string): CaseSpec {
@@ -91,7 +129,7 @@ function faultCase (settings: Settings, kind: 'hanging' | 'failing', name: strin
     name,
     skip: make === undefined ? `needs the ${kind}Store option` : undefined,
     body: async (h, assert) => {
-      const store = await h.store({ timeout }, make)
+      const store = await h.store({ timeout, breaker: false }, make)
       const sid = h.sid()
       const session = { cookie: h.cookie(), user: 'ada' }
       for (const [label, call] of Object.entries({

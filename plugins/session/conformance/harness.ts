@@ -1,5 +1,5 @@
 import type { SessionStore } from '../contract.js'
-import type { Serializer, StoreLogger } from '../options.js'
+import type { BreakerOptions, Serializer, StoreLogger } from '../options.js'
 import type { SessionCookieRecord } from '../record.js'
 
 /** The few assertions the cases use; both adapters map their runner's onto these. */
@@ -24,6 +24,8 @@ export interface StoreContext {
   timeout?: number
   serializer?: Serializer
   logger?: StoreLogger
+  /** `false` in the cases that count failures one by one; the breaker case's own settings there. */
+  breaker?: false | BreakerOptions
 }
 
 /** Builds a fresh store for one case; the suite closes it at the end of the case. */

@@ -91,6 +91,8 @@ export class SqlBackend implements SessionBackend {
   #ready: boolean
   #setup: Promise<void> | null = null
   #timer: NodeJS.Timeout | undefined
+  /** The prune the timer started, until it ends: `close()` waits for it. */
+  #pruning: Promise<void> | null = null
   #closed = false
 
   constructor (settings: SqlBackendSettings) {
@@ -151,14 +153,16 @@ export class SqlBackend implements SessionBackend {
   async close (): Promise<void> {
     this.#closed = true
     clearTimeout(this.#timer)
+    await this.#pruning
     if (this.#settings.ownClient) await this.#settings.client.end()
   }
 
   #schedulePrune (interval: number): void {
     this.#timer = setTimeout(() => {
-      this.prune().catch((err: unknown) => {
+      this.#pruning = this.prune().then(() => {}, (err: unknown) => {
         report(this.#settings.logger, 'error', new FST_FLEET_SESSION_BACKEND('prune', (err as Error).message, { cause: err }), {})
       }).finally(() => {
+        this.#pruning = null
         if (!this.#closed) this.#schedulePrune(interval)
       })
     }, jittered(interval))
