@@ -79,4 +79,8 @@ test('breaker: false lets every call through; the stats of a store without one',
   t.match(await store.health(), { ok: false, breaker: null, error: { code: 'FST_FLEET_SESSION_BACKEND' } })
   const memory = new MemoryStore()
   t.strictSame(await memory.health(), { ok: true, breaker: 'closed' }, 'a synchronous backend is healthy at once')
+  t.strictSame(await new MapStore({ breaker: false }).health(), { ok: true, breaker: null }, 'healthy, without a breaker')
+  const missing = new MemoryStore({ readPolicy: 'miss' })
+  await missing.set('s', { user: 'ada' })
+  t.equal((await missing.get('s'))?.user, 'ada', 'readPolicy miss on a backend that answers at once')
 })

@@ -29,6 +29,11 @@ test('with fleet: false, only the contract is checked (what a store of your own 
   forTap(t, cases)
 })
 
+test('with fleet: false, a failing store only has to answer 5xx', async (t) => {
+  const cases = storeConformance((ctx) => new MapStore({ now: ctx.now }), { fleet: false, failingStore: (ctx) => new MapStore({ now: ctx.now, fault: 'fail' }) })
+  forTap(t, cases.filter((c) => c.name.startsWith('app: a failing store')))
+})
+
 test('without the fault options, the app case that needs them is skipped', async (t) => {
   const cases = storeConformance((ctx) => new MemoryStore(ctx))
   t.strictSame(cases.filter((c) => c.skip !== undefined).map((c) => c.name), [
