@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
-import { ClusterStore, MemoryStore, MySqlStore, PostgresStore, RedisStore } from 'fastify-fleet/session'
+import { ClusterStore, MemcachedStore, MemoryStore, MySqlStore, PostgresStore, RedisStore } from 'fastify-fleet/session'
 import type { FleetAppConfig } from './config.js'
 
 /** What the store needs of the app: its logger, and a hook to close what it opened. */
@@ -13,14 +13,14 @@ export interface StoreHost {
 /**
  * The session store named by SESSION_STORE: `cluster` (the default: kept by the cluster's primary,
  * shared by every worker of this machine), `memory` (this process), `redis` (REDIS_URL),
- * `postgres` (DATABASE_URL) or `mysql` (MYSQL_URL), each shared by every worker and machine; the
+ * `postgres` (DATABASE_URL), `mysql` (MYSQL_URL) or `memcached` (MEMCACHED_URL), each shared by every worker and machine; the
  * SQL stores make their table on first use in development only (in production, run the SQL file
  * the package ships in your migrations). Interim, until the other stores land: every other name uses a
  * per-process MemoryStore (with several workers a session then lives in the worker that created
  * it), and the log says so. `inWorker`: whether this process is one worker of several, where a
  * per-process store is logged as not shared.
  */
-export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker = cluster.isWorker): Promise<MemoryStore | ClusterStore | RedisStore | PostgresStore | MySqlStore> {
+export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker = cluster.isWorker): Promise<MemoryStore | ClusterStore | RedisStore | PostgresStore | MySqlStore | MemcachedStore> {
   if (config.sessionStore === 'cluster') return new ClusterStore({ logger: app.log })
   if (config.sessionStore === 'redis') {
     // fail fast while Redis is down instead of queueing requests without bound
@@ -40,8 +40,14 @@ export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWo
     app.addHook('onClose', async () => { await store.close() })
     return store
   }
+  if (config.sessionStore === 'memcached') {
+    // memcached://host:port,host:port (or host:port,... as memjs takes it)
+    const store = new MemcachedStore({ servers: config.memcachedUrl.replace(/^memcache[d]?:\/\//, ''), logger: app.log })
+    app.addHook('onClose', async () => { await store.close() })
+    return store
+  }
   const notShared = inWorker
-    ? `; with ${config.workers} workers a session lives in the worker that created it, and a request another worker serves does not see it (SESSION_STORE=cluster, redis, postgres or mysql shares sessions, WORKERS=1 runs one process)`
+    ? `; with ${config.workers} workers a session lives in the worker that created it, and a request another worker serves does not see it (SESSION_STORE=cluster, redis, postgres, mysql or memcached shares sessions, WORKERS=1 runs one process)`
     : ''
   if (config.sessionStore !== 'memory') {
     app.log.warn({ sessionStore: config.sessionStore }, `this build has no such fastify-fleet session store yet: sessions live in each process's memory${notShared}`)

@@ -22,3 +22,7 @@ export { PostgresStore, type PostgresStoreOptions, type PgPoolLike } from './sto
 export { MySqlStore, type MySqlStoreOptions, type MySqlPromisePoolLike, type MySqlCallbackPoolLike } from './stores/mysql.js'
 export type { SqlStoreOptions } from './stores/sql-options.js'
 export { FST_FLEET_SESSION_DRIVER_MISSING, FST_FLEET_SESSION_EXPIRES_INDEX_MISSING, FST_FLEET_SESSION_TABLE_MISSING } from './stores/sql-errors.js'
+export {
+  MemcachedStore, jsonFlagSerializer, type MemcachedStoreOptions, type MemjsClientLike, type MemjsClientOptions
+} from './stores/memcached.js'
+export { FST_FLEET_SESSION_UNSUPPORTED } from './stores/memcached-errors.js'

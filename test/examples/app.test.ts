@@ -75,7 +75,7 @@ for (const [protocol, send, store] of [['HTTP/2', h2Request, 'memory'], ['HTTP/1
   })
 }
 
-for (const [store, service, variable] of [['redis', 'redis', 'REDIS_URL'], ['postgres', 'postgres', 'DATABASE_URL'], ['mysql', 'mysql', 'MYSQL_URL']] as const) {
+for (const [store, service, variable] of [['redis', 'redis', 'REDIS_URL'], ['postgres', 'postgres', 'DATABASE_URL'], ['mysql', 'mysql', 'MYSQL_URL'], ['memcached', 'memcached', 'MEMCACHED_URL']] as const) {
   test(`SESSION_STORE=${store}: two app instances (two workers, two machines) share one session`, async (t) => {
     const { requireService } = await import('../helpers/services.js')
     const server = await requireService(t, service)
@@ -149,7 +149,7 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; a sto
   })
   const lines: string[] = []
   const app = await buildApp({
-    config: readConfig({ WORKERS: '1', SESSION_STORE: 'memcached' }),
+    config: readConfig({ WORKERS: '1', SESSION_STORE: 'tiered' }),
     sessionSecret: SECRET,
     logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
   })
@@ -158,7 +158,7 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; a sto
   const res = await h2Request(`https://localhost:${port}`, '/health', { ca: cert })
   t.equal(res.status, 200)
   const warning = JSON.parse(lines[0] as string)
-  t.equal(warning.sessionStore, 'memcached')
+  t.equal(warning.sessionStore, 'tiered')
   t.match(warning.msg, /sessions live in each process's memory/)
 })
 
@@ -169,13 +169,13 @@ test('a per-process store in one worker of several says that sessions are not sh
     log: { warn: (obj: Record<string, unknown>, msg: string) => { warnings.push([obj, msg]) }, error: () => {} } as never,
     addHook: () => undefined
   }
-  for (const name of ['memory', 'memcached']) {
+  for (const name of ['memory', 'tiered']) {
     warnings.length = 0
     const store = await sessionStore(readConfig({ WORKERS: '3', SESSION_STORE: name }), host, true)
     t.equal(store.constructor.name, 'MemoryStore', name)
     t.equal(warnings.length, 1, `${name}: one warning`)
     t.equal(warnings[0]?.[0].sessionStore, name)
-    t.match(warnings[0]?.[1], /with 3 workers a session lives in the worker that created it.*SESSION_STORE=cluster, redis, postgres or mysql/, name)
+    t.match(warnings[0]?.[1], /with 3 workers a session lives in the worker that created it.*SESSION_STORE=cluster, redis, postgres, mysql or memcached/, name)
   }
   warnings.length = 0
   await sessionStore(readConfig({ WORKERS: '1', SESSION_STORE: 'memory' }), host, false)

@@ -10,6 +10,7 @@ import { DEFAULTS as HSTS, REDIRECT_DEFAULTS } from '../../plugins/hsts/options.
 import { DEFAULTS as SERVER, DEV_CERT_DEFAULTS } from '../../plugins/server/options.js'
 import { DEFAULTS as STORE } from '../../plugins/session/options.js'
 import { CLUSTER_DEFAULTS } from '../../plugins/session/stores/cluster.js'
+import { MEMCACHED_DEFAULTS } from '../../plugins/session/stores/memcached.js'
 import { MEMORY_DEFAULTS } from '../../plugins/session/stores/memory.js'
 import { MYSQL_DEFAULTS } from '../../plugins/session/stores/mysql.js'
 import { POSTGRES_DEFAULTS } from '../../plugins/session/stores/postgres.js'
@@ -53,6 +54,7 @@ const sections: Array<[string, Record<string, unknown>, string]> = [
   ['`RedisStore`', REDIS_DEFAULTS, ''],
   ['`PostgresStore`', POSTGRES_DEFAULTS, ''],
   ['`MySqlStore`', MYSQL_DEFAULTS, ''],
+  ['`MemcachedStore`', MEMCACHED_DEFAULTS, ''],
   ['### Options', CORS, ''],
   ['### Options', CACHE_DEFAULTS, 'cache.'],
   ['`fleetHsts` options', HSTS, ''],

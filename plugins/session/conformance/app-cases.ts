@@ -136,15 +136,19 @@ export function appCases (settings: Settings): CaseSpec[] {
       assert.equal(await store.get(sid), null, 'logout destroys the session')
       assert.equal((await client.send('GET', '/me')).status, 401, 'the old cookie opens nothing')
     }),
-    appCase('saveUninitialized: false stores nothing for anonymous visitors', { saveUninitialized: false, rolling: true }, async (h, assert, client, store) => {
-      await store.clear()
-      assert.equal(client.sid(), undefined, 'no cookie to begin with')
-      for (const url of ['/anon', '/me', '/anon']) {
-        const res = await client.send('GET', url)
-        assert.equal(res.setCookie, undefined, `GET ${url}: no cookie`)
-      }
-      assert.equal(await store.length(), 0, 'no session stored')
-    }),
+    {
+      ...appCase('saveUninitialized: false stores nothing for anonymous visitors', { saveUninitialized: false, rolling: true }, async (h, assert, client, store) => {
+        await store.clear()
+        assert.equal(client.sid(), undefined, 'no cookie to begin with')
+        for (const url of ['/anon', '/me', '/anon']) {
+          const res = await client.send('GET', url)
+          assert.equal(res.setCookie, undefined, `GET ${url}: no cookie`)
+        }
+        assert.equal(await store.length(), 0, 'no session stored')
+      }),
+      // it counts the stored sessions with length()
+      skip: settings.listing ? undefined : 'counts the stored sessions with length() (option listing)'
+    },
     appCase('saveUninitialized: true stores the anonymous visitor\'s session', { saveUninitialized: true, rolling: true }, async (h, assert, client, store) => {
       await client.send('GET', '/anon')
       // its fields (a store may also carry @fastify/session's id symbols, as its own Session objects do)

@@ -1,5 +1,5 @@
 import type { SessionRecord } from '../record.js'
-import { rejection, viaCallback, type CaseSpec, type Settings } from './harness.js'
+import { rejection, UNSUPPORTED, viaCallback, type CaseSpec, type Settings } from './harness.js'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -172,25 +172,7 @@ export function directCases (settings: Settings): CaseSpec[] {
         assert.equal((await store.get(sid))?.views, 2, 'the session read, destroyed, then set again is stored')
       }
     },
-    {
-      name: 'length, ids and clear see the live sessions of this store',
-      body: async (h, assert) => {
-        const store = await h.store()
-        await store.clear()
-        assert.equal(await store.length(), 0, 'empty after clear')
-        const ids = [h.sid('a'), h.sid('b'), h.sid('c')]
-        for (const sid of ids) await store.set(sid, { cookie: h.cookie(), user: sid })
-        await store.set(h.sid('expired'), { cookie: { ...h.cookie(), expires: new Date(h.clock.now() - 1) } })
-        assert.equal(await store.length(), 3, 'length')
-        assert.deepEqual((await store.ids()).sort(), [...ids].sort(), 'ids')
-        await store.destroy(ids[0] as string)
-        assert.equal(await store.length(), 2, 'length after a destroy')
-        await store.clear()
-        assert.equal(await store.length(), 0, 'length after clear')
-        assert.deepEqual(await store.ids(), [], 'ids after clear')
-        assert.equal(await store.get(ids[1] as string), null, 'get after clear')
-      }
-    },
+    settings.listing ? listingCase() : refusedListingCase(settings),
     {
       name: `a ${settings.largePayloadBytes}-byte payload round-trips`,
       body: async (h, assert) => {
@@ -261,4 +243,43 @@ export function directCases (settings: Settings): CaseSpec[] {
       }
     },
   ]
+}
+
+/** What `length`, `ids` and `clear` answer, on a store that lists its sessions. */
+function listingCase (): CaseSpec {
+  return {
+    name: 'length, ids and clear see the live sessions of this store',
+    body: async (h, assert) => {
+      const store = await h.store()
+      await store.clear()
+      assert.equal(await store.length(), 0, 'empty after clear')
+      const ids = [h.sid('a'), h.sid('b'), h.sid('c')]
+      for (const sid of ids) await store.set(sid, { cookie: h.cookie(), user: sid })
+      await store.set(h.sid('expired'), { cookie: { ...h.cookie(), expires: new Date(h.clock.now() - 1) } })
+      assert.equal(await store.length(), 3, 'length')
+      assert.deepEqual((await store.ids()).sort(), [...ids].sort(), 'ids')
+      await store.destroy(ids[0] as string)
+      assert.equal(await store.length(), 2, 'length after a destroy')
+      await store.clear()
+      assert.equal(await store.length(), 0, 'length after clear')
+      assert.deepEqual(await store.ids(), [], 'ids after clear')
+      assert.equal(await store.get(ids[1] as string), null, 'get after clear')
+    }
+  }
+}
+
+/** `length`, `ids` and `clear` refused, on a store that cannot list its sessions (option `listing: false`). */
+function refusedListingCase (settings: Settings): CaseSpec {
+  return {
+    name: 'length, ids and clear are refused, and leave the sessions alone (option listing)',
+    body: async (h, assert) => {
+      const store = await h.store()
+      const sid = h.sid()
+      await store.set(sid, { cookie: h.cookie(), user: 'ada' })
+      await rejection(assert, settings, () => store.length(), UNSUPPORTED, 'length')
+      await rejection(assert, settings, () => store.ids(), UNSUPPORTED, 'ids')
+      await rejection(assert, settings, () => store.clear(), UNSUPPORTED, 'clear')
+      assert.equal((await store.get(sid))?.user, 'ada', 'the session is still there')
+    }
+  }
 }

@@ -45,7 +45,15 @@ export interface Settings {
   largePayloadBytes: number
   hangingStore: StoreFactory | undefined
   failingStore: StoreFactory | undefined
+  /** Whether the store lists its sessions; `false`: `length`, `ids` and `clear` are refused (`listing` option). */
+  listing: boolean
 }
+
+/** The code with which a store that cannot list its sessions refuses `length`, `ids` and `clear`. */
+export const UNSUPPORTED = 'FST_FLEET_SESSION_UNSUPPORTED'
+
+/** Whether `op` lists the sessions (refused by a store with `listing: false`). */
+export const isListing = (op: string): boolean => op === 'length' || op === 'ids' || op === 'clear'
 
 /**
  * A fake clock that starts at the real time, rounded up to a whole second (so the expiries of the

@@ -1,0 +1,358 @@
+import { hash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import type { SessionBackend, StoredSession } from '../backend.js'
+import { check, JSON_SERIALIZER, normalizeStoreOptions, splitOptions, type StoreOptions } from '../options.js'
+import { BackendStore } from '../store.js'
+import { FST_FLEET_SESSION_UNSUPPORTED } from './memcached-errors.js'
+import { FST_FLEET_SESSION_DRIVER_MISSING } from './sql-errors.js'
+
+/** The part of a memjs `Client` (`memjs.Client.create()`, memjs 1.3) the store uses: its promise API. */
+export interface MemjsClientLike {
+  get: (key: string) => Promise<{ value: Buffer | null }>
+  set: (key: string, value: string, options: { expires: number }) => Promise<unknown>
+  touch: (key: string, expires: number) => Promise<boolean | null>
+  delete: (key: string) => Promise<unknown>
+  flush: () => Promise<unknown>
+  quit: () => void
+}
+
+/** memjs settings of the client the store makes (`servers`), passed on as they are to `memjs.Client.create()`. */
+export interface MemjsClientOptions {
+  /**
+   * Tries per command (memjs counts the first one); more than 1 delays every failure by `retry_delay`.
+   * @default 1 (a server that is down fails the call at once)
+   */
+  retries?: number
+  /** Seconds between tries. @default 0.2 */
+  retry_delay?: number
+  /** A server that failed is left out for `failoverTime` seconds: its keys go to the next server. @default false */
+  failover?: boolean
+  /** @default 60 */
+  failoverTime?: number
+  /**
+   * Seconds memjs waits for an answer before it drops the connection, failing every command on it:
+   * a backstop behind the store's `timeout`, which fails each call first.
+   * @default 5 times the store's `timeout`
+   */
+  timeout?: number
+  /** Seconds memjs waits for a connection. @default 5 times the store's `timeout` */
+  conntimeout?: number
+  /** TCP keep-alive on the connections. @default false */
+  keepAlive?: boolean
+  /** @default 30 */
+  keepAliveDelay?: number
+  /** Where memjs logs its failures (`log()`). @default none (each caller gets its error, coded) */
+  logger?: { log: (...args: unknown[]) => void }
+}
+
+/** Options of `MemcachedStore`: `client` or `servers`, not both. */
+export interface MemcachedStoreOptions extends StoreOptions {
+  /**
+   * A memjs client (`memjs.Client.create(...)`): yours, the store never closes it. It writes with
+   * memjs's flags (0), which connect-memcached reads as a string it cannot use: make it with
+   * `serializer: jsonFlagSerializer` for express-session to read the sessions.
+   * @default undefined (`servers` instead)
+   */
+  client?: MemjsClientLike
+  /**
+   * Servers in memjs's format (`'host:port,host:port'`, `user:pass@host:port` too): the store makes
+   * a memjs client on first use (the `memjs` package must be installed), with `jsonFlagSerializer`
+   * when the store's `serializer` is the default JSON one, and quits it on `close()`.
+   * @default undefined (`client` instead)
+   */
+  servers?: string
+  /** SASL user of `servers` (memjs's `username`). @default undefined (memjs reads `MEMCACHIER_USERNAME`, `MEMCACHE_USERNAME`) */
+  username?: string
+  /** SASL password of `servers`. @default undefined (memjs reads `MEMCACHIER_PASSWORD`, `MEMCACHE_PASSWORD`) */
+  password?: string
+  /** memjs settings of the client made for `servers`. @default {} (see `MemjsClientOptions`) */
+  clientOptions?: MemjsClientOptions
+  /**
+   * Prepended to the session id to make the key of the session, as connect-memcached does.
+   * @default '' (connect-memcached's default)
+   */
+  prefix?: string
+  /**
+   * Prepended to the session id to make the key of its expiry (`<expiresAt ms>:<fingerprint>`),
+   * which Memcached cannot report; it must differ from `prefix`.
+   * @default 'fleet-expiry:' followed by `prefix`
+   */
+  expiryPrefix?: string
+  /**
+   * `clear()` empties the whole server (`flush_all`): only for a server that holds this store's
+   * sessions and nothing else. Without it, `clear()` fails with `FST_FLEET_SESSION_UNSUPPORTED`.
+   * @default false
+   */
+  flushOnClear?: boolean
+}
+
+export const MEMCACHED_DEFAULTS = {
+  prefix: '',
+  flushOnClear: false
+} as const satisfies Required<Omit<MemcachedStoreOptions, 'client' | 'servers' | 'username' | 'password' | 'clientOptions' | 'expiryPrefix' | keyof StoreOptions>>
+
+/** What the default `expiryPrefix` starts with, before `prefix`. */
+export const EXPIRY_PREFIX = 'fleet-expiry:'
+
+const MEMCACHED_KEYS = ['client', 'servers', 'username', 'password', 'clientOptions', 'prefix', 'expiryPrefix', 'flushOnClear'] as const
+const CLIENT_OPTION_KEYS = ['retries', 'retry_delay', 'failover', 'failoverTime', 'timeout', 'conntimeout', 'keepAlive', 'keepAliveDelay', 'logger']
+const CLIENT_METHODS = ['get', 'set', 'touch', 'delete', 'flush', 'quit'] as const
+
+/** The longest lifetime Memcached takes as seconds from now (30 days): it reads a larger one as a Unix time. */
+export const MAX_RELATIVE_LIFETIME = 2_592_000
+
+/**
+ * The Memcached expiry of an entry due at `expiresAt` (ms): whole seconds from `now`, rounded up
+ * and at least 1 (0 means "never"), or beyond 30 days the Unix time in seconds, since such a
+ * lifetime would be read as a time in 1970 and the entry would expire at once.
+ */
+export function memcachedExpiry (expiresAt: number, now: number): number {
+  const seconds = Math.max(1, Math.ceil((expiresAt - now) / 1000))
+  return seconds > MAX_RELATIVE_LIFETIME ? Math.ceil(expiresAt / 1000) : seconds
+}
+
+/** 64 bits of the SHA-1 of a session text: which text an expiry key belongs to. */
+export const fingerprintOf = (text: string): string => hash('sha1', text).slice(0, 16)
+
+/** The flag the `memcached` package (connect-memcached's client) gives JSON, and parses back into an object. */
+const JSON_FLAG = 2
+
+/**
+ * A memjs serializer that stores values with flag 2 (what the `memcached` package, connect-memcached's
+ * client, gives JSON), so express-session gets the sessions as objects. The store uses it on the
+ * client it makes; give it to yours: `memjs.Client.create(servers, { serializer: jsonFlagSerializer })`.
+ */
+export const jsonFlagSerializer = {
+  serialize: (opcode: number, value: string | Buffer, extras: Buffer): { value: string | Buffer, extras: Buffer } => {
+    // only the extras of a store command (set, add, replace: flags, then expiry) carry flags
+    if (extras.length !== 8) return { value, extras }
+    const flagged = Buffer.from(extras)
+    flagged.writeUInt32BE(JSON_FLAG, 0)
+    return { value, extras: flagged }
+  },
+  deserialize: (opcode: number, value: Buffer | null, extras: Buffer): { value: Buffer | null, extras: Buffer } => ({ value, extras })
+}
+
+const SILENT = { log: (): void => {} }
+
+/** Where the backend gets its client: the one given, or one it makes on first use (and quits on close). */
+type ClientSource = { client: MemjsClientLike } | { make: () => Promise<MemjsClientLike> }
+
+/** The expiry an expiry key holds, when it belongs to the text whose fingerprint is given; else `null`. */
+function expiryOf (value: Buffer | null, fingerprint: string): number | null {
+  if (value === null) return null
+  const [at, of] = value.toString().split(':')
+  const expiresAt = Number(at)
+  return of === fingerprint && Number.isFinite(expiresAt) ? expiresAt : null
+}
+
+interface MemcachedBackendSettings {
+  source: ClientSource
+  prefix: string
+  expiryPrefix: string
+  flushOnClear: boolean
+  now: () => number
+  memo: number
+}
+
+/**
+ * Two keys per session: `<prefix><sid>` holds its text, `<expiryPrefix><sid>` its expiry and the
+ * fingerprint of the text it belongs to, both with the same Memcached lifetime. Memcached cannot
+ * say when an entry expires, and a refresh (`touch`) does not change the stored cookie's
+ * `expires`: the expiry key tells a reader in another process (or on a fake clock) that a
+ * refreshed session lives on. A text whose fingerprint does not match (connect-memcached rewrote
+ * it, knowing nothing of the expiry key) or without an expiry key reads with no expiry: the stored
+ * cookie's then counts, which is the lifetime connect-memcached gave it.
+ *
+ * A refresh needs the fingerprint of the text it keeps: the backend remembers the one it last read
+ * or wrote of each session (write elision only refreshes a session this process read or wrote), so
+ * a refresh is `touch` + `set` of the expiry key in one round trip; a session it does not know
+ * (`touch()` of a session read elsewhere) is read first.
+ */
+class MemcachedBackend implements SessionBackend {
+  readonly #settings: MemcachedBackendSettings
+  /** The fingerprint of the text this process last read or wrote of each session. */
+  readonly #fingerprints: LRUCache<string, string>
+  #client: MemjsClientLike | null
+  #making: Promise<MemjsClientLike> | null = null
+
+  constructor (settings: MemcachedBackendSettings) {
+    this.#settings = settings
+    this.#fingerprints = new LRUCache({ max: settings.memo })
+    this.#client = 'client' in settings.source ? settings.source.client : null
+  }
+
+  read (sid: string): Promise<StoredSession | null> {
+    return this.#run((client) => Promise.all([client.get(this.#key(sid)), client.get(this.#expiryKey(sid))])).then(([session, expiry]) => {
+      if (session.value === null) return null
+      const text = session.value.toString()
+      return { text, expiresAt: expiryOf(expiry.value, this.#learn(sid, text)) }
+    })
+  }
+
+  /** One `get`, for a session whose expiry the store knows. */
+  readText (sid: string): Promise<string | null> {
+    return this.#run((client) => client.get(this.#key(sid))).then(({ value }) => {
+      if (value === null) return null
+      const text = value.toString()
+      this.#learn(sid, text)
+      return text
+    })
+  }
+
+  async write (sid: string, text: string, expiresAt: number): Promise<void> {
+    const expires = memcachedExpiry(expiresAt, this.#settings.now())
+    const expiry = `${expiresAt}:${this.#learn(sid, text)}`
+    await this.#run((client) => Promise.all([
+      client.set(this.#key(sid), text, { expires }),
+      client.set(this.#expiryKey(sid), expiry, { expires })
+    ]))
+  }
+
+  refresh (sid: string, expiresAt: number): Promise<boolean> {
+    const expires = memcachedExpiry(expiresAt, this.#settings.now())
+    const key = this.#key(sid)
+    const expiryKey = this.#expiryKey(sid)
+    const known = this.#fingerprints.get(sid)
+    return this.#run(async (client) => {
+      if (known !== undefined) {
+        // (an expiry key left without its session, gone meanwhile, is never read: harmless)
+        const [touched] = await Promise.all([client.touch(key, expires), client.set(expiryKey, `${expiresAt}:${known}`, { expires })])
+        return touched === true
+      }
+      const [touched, { value }] = await Promise.all([client.touch(key, expires), client.get(key)])
+      if (touched !== true || value === null) return false
+      await client.set(expiryKey, `${expiresAt}:${this.#learn(sid, value.toString())}`, { expires })
+      return true
+    })
+  }
+
+  async remove (sid: string): Promise<void> {
+    this.#fingerprints.delete(sid)
+    await this.#run((client) => Promise.all([client.delete(this.#key(sid)), client.delete(this.#expiryKey(sid))]))
+  }
+
+  ids (): string[] {
+    throw new FST_FLEET_SESSION_UNSUPPORTED('listing the sessions (length, ids)', 'MemcachedStore', 'Memcached has no command that lists its keys')
+  }
+
+  async clear (): Promise<void> {
+    if (!this.#settings.flushOnClear) {
+      throw new FST_FLEET_SESSION_UNSUPPORTED('clear', 'MemcachedStore',
+        'Memcached can only empty the whole server (flush_all); pass flushOnClear: true if it holds nothing else')
+    }
+    await this.#run((client) => client.flush())
+    this.#fingerprints.clear()
+  }
+
+  async close (): Promise<void> {
+    this.#fingerprints.clear()
+    // (a client of yours, or none made yet: nothing to quit)
+    if (this.#making === null) return
+    // (it fails only without memjs: nothing to quit then)
+    const [made] = await Promise.allSettled([this.#making])
+    if (made.status === 'fulfilled') made.value.quit()
+  }
+
+  #key (sid: string): string {
+    return this.#settings.prefix + sid
+  }
+
+  #expiryKey (sid: string): string {
+    return this.#settings.expiryPrefix + sid
+  }
+
+  /** Remembers the fingerprint of `text`, read or written for `sid`, and returns it. */
+  #learn (sid: string, text: string): string {
+    const fingerprint = fingerprintOf(text)
+    this.#fingerprints.set(sid, fingerprint)
+    return fingerprint
+  }
+
+  /**
+   * Runs `use` with the client, made first if it is the store's own and not made yet (without memjs,
+   * every call fails with `FST_FLEET_SESSION_DRIVER_MISSING`).
+   */
+  #run<T> (use: (client: MemjsClientLike) => Promise<T>): Promise<T> {
+    if (this.#client !== null) return use(this.#client)
+    const { make } = this.#settings.source as { make: () => Promise<MemjsClientLike> }
+    this.#making ??= make().then((client) => (this.#client = client))
+    return this.#making.then(use)
+  }
+}
+
+const isMemjsClient = (value: unknown): value is MemjsClientLike =>
+  value !== null && typeof value === 'object' && CLIENT_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+
+/** The client of the options: `client`, or one made for `servers` on first use. */
+function clientSource (own: Record<string, unknown>, timeout: number, jsonFlags: boolean): ClientSource {
+  if (own.client !== undefined && own.servers !== undefined) check.invalid('client', 'give client or servers, not both')
+  if (own.client !== undefined) {
+    for (const name of ['username', 'password', 'clientOptions']) {
+      if (own[name] !== undefined) check.invalid(name, 'only with servers (a client of yours has its own settings)')
+    }
+    return isMemjsClient(own.client) ? { client: own.client } : check.invalid('client', `expected a memjs client (with ${CLIENT_METHODS.join('(), ')}())`)
+  }
+  if (own.servers === undefined) check.invalid('client', "give client (a memjs client) or servers ('host:port,host:port')")
+  const servers = check.string('servers', own.servers, '')
+  if (servers.split(',').some((server) => server.trim() === '')) check.invalid('servers', `expected host:port entries separated by commas, got ${JSON.stringify(servers)}`)
+  const credentials: Record<string, string> = {}
+  for (const name of ['username', 'password']) {
+    if (own[name] !== undefined) credentials[name] = check.string(name, own[name], '')
+  }
+  const clientOptions = check.object('clientOptions', own.clientOptions ?? {})
+  check.known(clientOptions, CLIENT_OPTION_KEYS, 'clientOptions.')
+  const backstop = 5 * timeout / 1000
+  const settings = {
+    retries: 1,
+    timeout: backstop,
+    conntimeout: backstop,
+    logger: SILENT,
+    ...(jsonFlags ? { serializer: jsonFlagSerializer } : {}),
+    ...clientOptions,
+    ...credentials
+  }
+  return {
+    make: async () => {
+      const memjs = await import('memjs').catch((err: unknown) => {
+        /* c8 ignore next - only without the optional peer memjs installed */
+        throw new FST_FLEET_SESSION_DRIVER_MISSING('MemcachedStore({ servers })', 'memjs', 'memjs', { cause: err })
+      })
+      // (a copy: memjs writes its defaults into the object it gets)
+      return memjs.Client.create(servers, { ...settings }) as unknown as MemjsClientLike
+    }
+  }
+}
+
+/**
+ * Sessions in Memcached, in connect-memcached's layout: `<prefix><sid>` holds the session JSON,
+ * expiring with the session's cookie (else after `ttl`; lifetimes over 30 days are sent as Unix
+ * times), so sessions written by express-session + connect-memcached are read here and the other
+ * way round; next to it, `<expiryPrefix><sid>` holds the expiry Memcached cannot report (see
+ * `MemcachedBackend`).
+ *
+ * Commands: `get` is one `get` while this process knows the session's expiry, else two (session and
+ * expiry key, one round trip); `set` two `set`s; a touch or an unchanged session past `touchAfter`
+ * a `touch` and a `set` of the expiry key (none at all while write elision skips it); `destroy` two
+ * `delete`s. Memcached cannot list its keys: `length()` and `ids()` fail with
+ * `FST_FLEET_SESSION_UNSUPPORTED`, and so does `clear()` unless `flushOnClear`. A session's two keys
+ * may live on two servers of a list: a call fails when either fails.
+ */
+export class MemcachedStore extends BackendStore {
+  constructor (options: MemcachedStoreOptions) {
+    const { own, common } = splitOptions(options, MEMCACHED_KEYS)
+    const settings = normalizeStoreOptions(common)
+    const prefix = check.string('prefix', own.prefix, MEMCACHED_DEFAULTS.prefix, true)
+    const expiryPrefix = check.string('expiryPrefix', own.expiryPrefix, EXPIRY_PREFIX + prefix)
+    if (expiryPrefix === prefix) check.invalid('expiryPrefix', 'must differ from prefix (the two keys of a session would be one)')
+    const backend = new MemcachedBackend({
+      source: clientSource(own, settings.timeout, settings.serializer === JSON_SERIALIZER),
+      prefix,
+      expiryPrefix,
+      flushOnClear: check.boolean('flushOnClear', own.flushOnClear, MEMCACHED_DEFAULTS.flushOnClear),
+      now: settings.now,
+      memo: settings.elisionMemo
+    })
+    super(backend, common)
+  }
+}
