@@ -182,6 +182,16 @@ test('a per-process store in one worker of several says that sessions are not sh
   t.equal(warnings.length, 0, 'memory in one process: nothing to say')
 })
 
+test('in production a session store that cannot be reached is a start-up error', async (t) => {
+  const { freePort } = await import('../helpers/ports.js')
+  const port = await freePort()
+  for (const [store, variable, url] of [['redis', 'REDIS_URL', `redis://127.0.0.1:${port}`], ['postgres', 'DATABASE_URL', `postgres://postgres@127.0.0.1:${port}/test`]] as const) {
+    const config = readConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET, REDIRECT_PORT: '0', TLS_CERT: 'x', TLS_KEY: 'x', SESSION_STORE: store, [variable]: url })
+    await t.rejects(buildApp({ config: { ...config, tls: { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert } }, sessionSecret: SECRET }),
+      { code: 'FLEET_APP_CONFIG', message: new RegExp(`SESSION_STORE: the ${store} session store cannot be reached`) }, store)
+  }
+})
+
 test('in production the app never falls back to a self-signed certificate', async (t) => {
   const config = readConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET, REDIRECT_PORT: '0' })
   await t.rejects(buildApp({ config, sessionSecret: SECRET }), { code: 'FST_FLEET_SERVER_TLS_MISSING' })
