@@ -4,22 +4,9 @@
 import { test } from 'tap'
 import { MemcachedStore } from '../../plugins/session/stores/memcached.js'
 import { memjsClient, startMemcachedServer } from '../helpers/memcached-server.js'
+import { eventually } from '../helpers/eventually.js'
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const cookie = (): Record<string, unknown> => ({ expires: new Date(Date.now() + 3_600_000), originalMaxAge: 3_600_000 })
-
-/** Retries `fn` every 25 ms until it resolves or `ms` pass. */
-async function eventually<T> (fn: () => Promise<T>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try {
-      return await fn()
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await sleep(25)
-    }
-  }
-}
 
 /** The calls that reach Memcached, each with what it resolves to or its error's code, and how long it took. */
 async function outcomes (store: MemcachedStore): Promise<Array<[string, unknown, number]>> {

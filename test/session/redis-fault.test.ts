@@ -2,22 +2,9 @@ import { test } from 'tap'
 import { RedisStore, type RedisClientLike } from '../../plugins/session/index.js'
 import { ioredisClient, LIBRARIES, nodeRedisClient, uniquePrefix } from '../helpers/redis-clients.js'
 import { startRedisServer } from '../helpers/redis-server.js'
+import { eventually } from '../helpers/eventually.js'
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const cookie = (): Record<string, unknown> => ({ expires: new Date(Date.now() + 3_600_000), originalMaxAge: 3_600_000 })
-
-/** Retries `fn` every 25 ms until it resolves or `ms` pass. */
-async function eventually<T> (fn: () => Promise<T>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try {
-      return await fn()
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await sleep(25)
-    }
-  }
-}
 
 for (const library of LIBRARIES) {
   test(`${library}: Redis goes away under the store, calls fail fast, and it works again once Redis is back`, async (t) => {

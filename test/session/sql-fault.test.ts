@@ -7,22 +7,9 @@ import { startMariaDbServer } from '../helpers/mariadb-server.js'
 import { startPostgresServer } from '../helpers/postgres-server.js'
 import type { DatabaseServerHandle } from '../helpers/server-process.js'
 import { mysqlPool, pgPool } from '../helpers/sql.js'
+import { eventually } from '../helpers/eventually.js'
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const cookie = (): Record<string, unknown> => ({ expires: new Date(Date.now() + 3_600_000), originalMaxAge: 3_600_000 })
-
-/** Retries `fn` every 25 ms until it resolves or `ms` pass. */
-async function eventually<T> (fn: () => Promise<T>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try {
-      return await fn()
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await sleep(25)
-    }
-  }
-}
 
 type Store = PostgresStore | MySqlStore
 const KINDS = [
