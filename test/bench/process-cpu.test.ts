@@ -47,13 +47,19 @@ test('readProcStats reads a proc directory, leaving out what is not a process', 
 })
 
 test('processTreeCpu counts a busy child', { skip: process.platform === 'linux' ? false : 'needs /proc (Linux)' }, async (t) => {
-  const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 400; while (Date.now() < end);'], { stdio: 'ignore' })
+  // busy for up to 10 s; on a loaded machine it may get little CPU at first, so the test waits
+  // (at most 5 s) until 0.1 s of its CPU shows, rather than for a fixed time
+  const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 10_000; while (Date.now() < end);'], { stdio: 'ignore' })
   await once(child, 'spawn')
   const during = processTreeCpu(process.pid)
   t.ok(during !== null && during > 0, 'this process has used CPU')
-  await new Promise((resolve) => setTimeout(resolve, 250))
-  const withChild = processTreeCpu(process.pid)
+  let withChild = processTreeCpu(process.pid)
+  for (let i = 0; i < 100 && (withChild as number) - (during as number) < 0.1; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    withChild = processTreeCpu(process.pid)
+  }
   t.ok(withChild !== null && withChild - during! >= 0.1, `the child's CPU counts (${String(during)} s, then ${String(withChild)} s)`)
+  child.kill('SIGKILL')
   await once(child, 'exit')
   t.equal(processTreeCpu(2 ** 22 + 1), null, 'a pid that does not run')
 })
