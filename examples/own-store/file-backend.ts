@@ -2,11 +2,13 @@
 // `new BackendStore(new FileBackend(dir))` makes it a store for @fastify/session; the store adds the
 // rest (serialization, expiry from the cookie, timeouts, write elision). Run it through
 // `fastify-fleet/session/conformance` like any store (test/session/own-store.test.ts does).
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SessionBackend, StoredSession } from 'fastify-fleet/session'
 
 export class FileBackend implements SessionBackend {
+  #writes = 0
+
   constructor (private readonly dir: string, private readonly now: () => number = Date.now) {}
 
   // a session id is a bearer secret chosen by the client: hex-encoded, it cannot name another path
@@ -19,9 +21,14 @@ export class FileBackend implements SessionBackend {
     return { text: rest.join('\n'), expiresAt: Number(expiry) }
   }
 
+  // written to a temporary file (in a folder beside, so that ids() never sees it), then renamed
+  // over the session's: a reader never sees half a write, and of two writes at once, one wins whole
   async write (sid: string, text: string, expiresAt: number): Promise<void> {
     await mkdir(this.dir, { recursive: true })
-    await writeFile(this.#path(sid), `${expiresAt}\n${text}`)
+    await mkdir(`${this.dir}.writing`, { recursive: true })
+    const temporary = join(`${this.dir}.writing`, `${process.pid}-${++this.#writes}`)
+    await writeFile(temporary, `${expiresAt}\n${text}`)
+    await rename(temporary, this.#path(sid))
   }
 
   async refresh (sid: string, expiresAt: number): Promise<boolean> {
@@ -44,7 +51,10 @@ export class FileBackend implements SessionBackend {
     return live
   }
 
-  async clear (): Promise<void> { await rm(this.dir, { recursive: true, force: true }) }
+  async clear (): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true })
+    await rm(`${this.dir}.writing`, { recursive: true, force: true })
+  }
 
   close (): void {}
 }
