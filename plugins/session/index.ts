@@ -26,3 +26,7 @@ export {
   MemcachedStore, jsonFlagSerializer, type MemcachedStoreOptions, type MemjsClientLike, type MemjsClientOptions
 } from './stores/memcached.js'
 export { FST_FLEET_SESSION_UNSUPPORTED } from './stores/memcached-errors.js'
+export {
+  TieredStore, type TieredStoreOptions, type TieredStoreStats, type NearOptions, type NearStats, type TieredReadPolicy
+} from './stores/tiered.js'
+export type { InvalidationChannel } from './invalidation.js'

@@ -29,7 +29,8 @@ const BACKEND_METHODS = ['read', 'write', 'refresh', 'remove', 'ids', 'clear', '
  * signed ids of the sessions it wrote handed back to `@fastify/session` (`signed-ids.ts`).
  */
 export class BackendStore implements SessionStore {
-  protected readonly options: NormalizedStoreOptions
+  /** The store's options, checked, with their defaults (durations in milliseconds); read only. */
+  readonly options: Readonly<NormalizedStoreOptions>
   readonly #backend: SessionBackend
   readonly #elision: WriteElision | null
   readonly #signedIds: SignedIds

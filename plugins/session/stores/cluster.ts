@@ -2,8 +2,10 @@ import cluster from 'node:cluster'
 import { FST_FLEET_CLUSTER_BUS_TIMEOUT, missingFleetPrimary, sharedMap, type SharedMap } from '../../cluster/index.js'
 import type { SessionBackend, StoredSession } from '../backend.js'
 import { FST_FLEET_SESSION_CLUSTER_UNSUPPORTED } from '../errors.js'
+import type { InvalidationChannel } from '../invalidation.js'
 import { check, normalizeStoreOptions, splitOptions, type StoreOptions } from '../options.js'
 import { BackendStore } from '../store.js'
+import { clusterInvalidation } from './cluster-invalidation.js'
 import { MEMORY_KEYS, memoryLimits, tooLarge, type MemoryStoreOptions } from './memory.js'
 
 /** Options of `ClusterStore`. */
@@ -75,6 +77,7 @@ class SharedMapBackend implements SessionBackend {
 export class ClusterStore extends BackendStore {
   /** `primary` when the sessions live in the cluster's primary, `local` when in this process. */
   readonly mode: 'primary' | 'local'
+  readonly #map: SharedMap
 
   constructor (options: ClusterStoreOptions = {}) {
     const { own, common } = splitOptions(options, [...MEMORY_KEYS, 'name'])
@@ -88,5 +91,17 @@ export class ClusterStore extends BackendStore {
     const map = sharedMap(name, { ...limits, timeout, now })
     super(new SharedMapBackend(map, limits.maxBytes), storeOptions)
     this.mode = map.location
+    this.#map = map
+  }
+
+  /**
+   * A new channel for `TieredStore`'s invalidation: broadcasts on the cluster bus, topic
+   * `session:invalidate:<name>` (`cluster-invalidation.ts`); `null` outside a cluster, where the
+   * sessions live in this process alone.
+   */
+  invalidationChannel (): InvalidationChannel | null {
+    if (this.mode === 'local') return null
+    const map = this.#map
+    return clusterInvalidation(`session:invalidate:${map.name}`, () => map.get(''), this.options.timeout)
   }
 }

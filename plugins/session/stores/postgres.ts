@@ -1,7 +1,9 @@
 import { FST_FLEET_SESSION_BACKEND } from '../errors.js'
+import type { InvalidationChannel } from '../invalidation.js'
 import { report } from '../log.js'
 import { normalizeStoreOptions, splitOptions, type StoreLogger, type StoreOptions } from '../options.js'
 import { BackendStore } from '../store.js'
+import { listenSource, postgresChannelName, postgresInvalidation } from './postgres-invalidation.js'
 import { lazyClient, SqlBackend, type SqlClient, type SqlDialect, type SqlStatements } from './sql-backend.js'
 import { FST_FLEET_SESSION_DRIVER_MISSING } from './sql-errors.js'
 import { identifier, poolOrUrl, SQL_DEFAULTS, sqlOptions, type SqlStoreOptions } from './sql-options.js'
@@ -115,6 +117,9 @@ const isPgPool = (value: unknown): value is PgPoolLike =>
  */
 export class PostgresStore extends BackendStore {
   readonly #backend: SqlBackend
+  readonly #client: SqlClient
+  readonly #source: { pool: PgPoolLike } | { url: string }
+  readonly #table: string
 
   constructor (options: PostgresStoreOptions) {
     const { own, common } = splitOptions(options, POSTGRES_KEYS)
@@ -130,8 +135,9 @@ export class PostgresStore extends BackendStore {
       sqlFile: 'fastify-fleet/plugins/session/sql/postgres.sql'
     }
     const settings = normalizeStoreOptions(common)
+    const client = 'pool' in source ? poolClient(source.pool) : urlClient(source.url, settings.timeout, settings.logger)
     const backend = new SqlBackend({
-      client: 'pool' in source ? poolClient(source.pool) : urlClient(source.url, settings.timeout, settings.logger),
+      client,
       ownClient: !('pool' in source),
       dialect,
       createTable,
@@ -142,6 +148,25 @@ export class PostgresStore extends BackendStore {
     })
     super(backend, common)
     this.#backend = backend
+    this.#client = client
+    this.#source = source
+    this.#table = dialect.table
+  }
+
+  /**
+   * A new channel for `TieredStore`'s invalidation: `NOTIFY` (`pg_notify()` through the pool) and
+   * `LISTEN` on one connection the channel holds: checked out of the pool for good (the pool has
+   * one connection less), or a `pg.Client` of `url` (`postgres-invalidation.ts`). The channel is
+   * named after the table: `fastify-fleet:invalidate:<schema>.<table>`.
+   */
+  invalidationChannel (): InvalidationChannel {
+    const client = this.#client
+    return postgresInvalidation({
+      name: postgresChannelName(this.#table),
+      connect: listenSource(this.#source, this.options.timeout),
+      notify: (name, payload) => client.run('SELECT pg_notify($1, $2)', [name, payload]),
+      timeout: this.options.timeout
+    })
   }
 
   /** Deletes the expired rows now (what the timer of `pruneInterval` does); resolves to how many. */

@@ -3,8 +3,10 @@ import { report } from '../log.js'
 import type { SessionBackend, StoredSession } from '../backend.js'
 import { check, splitOptions, type StoreOptions } from '../options.js'
 import { BackendStore } from '../store.js'
+import type { InvalidationChannel } from '../invalidation.js'
 import { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './redis-errors.js'
 import { redisDriver, type RedisClientLike, type RedisDriver } from './redis-client.js'
+import { redisInvalidation } from './redis-invalidation.js'
 
 export type { IoRedisLike, NodeRedisClusterLike, NodeRedisLike, NodeRedisSentinelLike, RedisClientLike } from './redis-client.js'
 
@@ -189,6 +191,8 @@ class RedisBackend implements SessionBackend {
  */
 export class RedisStore extends BackendStore {
   readonly #driver: RedisDriver
+  readonly #client: RedisClientLike
+  readonly #prefix: string
 
   constructor (options: RedisStoreOptions) {
     const { own, common } = splitOptions(options, REDIS_KEYS)
@@ -198,6 +202,8 @@ export class RedisStore extends BackendStore {
     const closeClient = check.boolean('closeClient', own.closeClient, REDIS_DEFAULTS.closeClient)
     super(new RedisBackend(driver, prefix, scanCount, closeClient), common)
     this.#driver = driver
+    this.#client = own.client as RedisClientLike
+    this.#prefix = prefix
     const queue = driver.unboundedQueue()
     if (queue !== null) report(this.options.logger, 'warn', new FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE(queue), {})
   }
@@ -205,5 +211,15 @@ export class RedisStore extends BackendStore {
   /** Which library the client comes from. */
   get library (): 'ioredis' | 'node-redis' {
     return this.#driver.library
+  }
+
+  /**
+   * A new channel for `TieredStore`'s invalidation: Redis pub/sub on `fastify-fleet:invalidate:<prefix>`,
+   * published with the client, heard on a duplicate of it that the channel opens and closes
+   * (`redis-invalidation.ts`). Throws `FST_FLEET_SESSION_INVALID_OPTION` for a cluster or sentinel
+   * client of node-redis and an ioredis `Cluster`.
+   */
+  invalidationChannel (): InvalidationChannel {
+    return redisInvalidation(this.#client, this.#driver, `fastify-fleet:invalidate:${this.#prefix}`, this.options.timeout)
   }
 }
