@@ -1,8 +1,11 @@
 import cluster from 'node:cluster'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
-import { ClusterStore, MemcachedStore, MemoryStore, MySqlStore, PostgresStore, RedisStore } from 'fastify-fleet/session'
+import { ClusterStore, MemcachedStore, MemoryStore, MySqlStore, PostgresStore, RedisStore, TieredStore } from 'fastify-fleet/session'
 import { ConfigError, type FleetAppConfig } from './config.js'
+
+/** The stores SESSION_STORE names. */
+export type FleetAppStore = MemoryStore | ClusterStore | RedisStore | PostgresStore | MySqlStore | MemcachedStore | TieredStore
 
 /** What the store needs of the app: its logger, and a hook to close what it opened. */
 export interface StoreHost {
@@ -12,23 +15,20 @@ export interface StoreHost {
 
 /**
  * The session store named by SESSION_STORE: `cluster` (the default: kept by the cluster's primary,
- * shared by every worker of this machine), `memory` (this process), `redis` (REDIS_URL),
- * `postgres` (DATABASE_URL), `mysql` (MYSQL_URL) or `memcached` (MEMCACHED_URL), each shared by every worker and machine; the
- * SQL stores make their table on first use in development only (in production, run the SQL file
- * the package ships in your migrations). Interim, until the other stores land: every other name uses a
- * per-process MemoryStore (with several workers a session then lives in the worker that created
- * it), and the log says so. `inWorker`: whether this process is one worker of several, where a
- * per-process store is logged as not shared.
+ * shared by every worker of this machine), `memory` (this process: with several workers a session
+ * lives in the worker that created it, and the log says so), `redis` (REDIS_URL), `postgres`
+ * (DATABASE_URL), `mysql` (MYSQL_URL), `memcached` (MEMCACHED_URL), each shared by every worker and
+ * machine, or `tiered` (REDIS_URL: near copies of recent sessions in each process in front of
+ * Redis, kept in step over Redis pub/sub, served while Redis is down). The SQL stores make their
+ * table on first use in development only (in production, run the SQL file the package ships in
+ * your migrations). `inWorker`: whether this process is one worker of several.
  */
-export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker = cluster.isWorker): Promise<MemoryStore | ClusterStore | RedisStore | PostgresStore | MySqlStore | MemcachedStore> {
+export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker = cluster.isWorker): Promise<FleetAppStore> {
   if (config.sessionStore === 'cluster') return new ClusterStore({ logger: app.log })
-  if (config.sessionStore === 'redis') {
-    // fail fast while Redis is down instead of queueing requests without bound
-    const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
-    client.on('error', (err) => app.log.warn({ err }, 'Redis connection error'))
-    // start connected when Redis is up; when it is down, start anyway (requests fail fast) and reconnect
-    await client.connect().catch(() => {})
-    return await shared(config, app, new RedisStore({ client, closeClient: true, logger: app.log }))
+  if (config.sessionStore === 'redis') return await shared(config, app, await redisStore(config, app))
+  if (config.sessionStore === 'tiered') {
+    // while Redis is down, a user whose session this process holds stays logged in ('stale')
+    return await shared(config, app, new TieredStore({ store: await redisStore(config, app), readPolicy: 'stale', closeStore: true }))
   }
   if (config.sessionStore === 'postgres' || config.sessionStore === 'mysql') {
     const options = { createTable: !config.production, logger: app.log }
@@ -40,22 +40,27 @@ export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWo
     // memcached://host:port,host:port (or host:port,... as memjs takes it)
     return await shared(config, app, new MemcachedStore({ servers: config.memcachedUrl.replace(/^memcache[d]?:\/\//, ''), logger: app.log }))
   }
-  const notShared = inWorker
-    ? `; with ${config.workers} workers a session lives in the worker that created it, and a request another worker serves does not see it (SESSION_STORE=cluster, redis, postgres, mysql or memcached shares sessions, WORKERS=1 runs one process)`
-    : ''
-  if (config.sessionStore !== 'memory') {
-    app.log.warn({ sessionStore: config.sessionStore }, `this build has no such fastify-fleet session store yet: sessions live in each process's memory${notShared}`)
-  } else if (inWorker) {
-    app.log.warn({ sessionStore: config.sessionStore }, `sessions live in each process's memory${notShared}`)
+  if (inWorker) {
+    app.log.warn({ sessionStore: config.sessionStore }, `sessions live in each process's memory; with ${config.workers} workers a session lives in the worker that created it, and a request another worker serves does not see it (SESSION_STORE=cluster, redis, postgres, mysql, memcached or tiered shares sessions, WORKERS=1 runs one process)`)
   }
   return new MemoryStore({ logger: app.log })
+}
+
+/** A RedisStore on REDIS_URL, closing its client with it. */
+async function redisStore (config: FleetAppConfig, app: StoreHost): Promise<RedisStore> {
+  // fail fast while Redis is down instead of queueing requests without bound
+  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+  client.on('error', (err) => app.log.warn({ err }, 'Redis connection error'))
+  // start connected when Redis is up; when it is down, start anyway (requests fail fast) and reconnect
+  await client.connect().catch(() => {})
+  return new RedisStore({ client, closeClient: true, logger: app.log })
 }
 
 /**
  * A store on a server: closed with the app, and checked at start (`health()`): in production a
  * server that cannot be reached (or a missing table) is a start-up error; in development, a warning.
  */
-async function shared<S extends RedisStore | PostgresStore | MySqlStore | MemcachedStore> (config: FleetAppConfig, app: StoreHost, store: S): Promise<S> {
+async function shared<S extends RedisStore | PostgresStore | MySqlStore | MemcachedStore | TieredStore> (config: FleetAppConfig, app: StoreHost, store: S): Promise<S> {
   app.addHook('onClose', async () => { await store.close() })
   const health = await store.health()
   if (health.ok) return store

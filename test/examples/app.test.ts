@@ -75,7 +75,7 @@ for (const [protocol, send, store] of [['HTTP/2', h2Request, 'memory'], ['HTTP/1
   })
 }
 
-for (const [store, service, variable] of [['redis', 'redis', 'REDIS_URL'], ['postgres', 'postgres', 'DATABASE_URL'], ['mysql', 'mysql', 'MYSQL_URL'], ['memcached', 'memcached', 'MEMCACHED_URL']] as const) {
+for (const [store, service, variable] of [['redis', 'redis', 'REDIS_URL'], ['tiered', 'redis', 'REDIS_URL'], ['postgres', 'postgres', 'DATABASE_URL'], ['mysql', 'mysql', 'MYSQL_URL'], ['memcached', 'memcached', 'MEMCACHED_URL']] as const) {
   test(`SESSION_STORE=${store}: two app instances (two workers, two machines) share one session`, async (t) => {
     const { requireService } = await import('../helpers/services.js')
     const server = await requireService(t, service)
@@ -97,22 +97,24 @@ async function twoInstances (t: Test, env: NodeJS.ProcessEnv): Promise<void> {
   t.equal((await h2Request(second, '/me', { ca: pki.root.cert, headers: { cookie } })).status, 401, 'logout holds everywhere')
 }
 
-test('SESSION_STORE=redis with Redis down: logged, and logins fail fast with a 503, the process lives on', async (t) => {
-  const { freePort } = await import('../helpers/ports.js')
-  const lines: string[] = []
-  const config = readConfig({ WORKERS: '1', SESSION_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${await freePort()}`, TLS_CERT: 'x', TLS_KEY: 'x' })
-  const app = await buildApp({
-    config: { ...config, tls: { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert } },
-    sessionSecret: SECRET,
-    logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
+for (const store of ['redis', 'tiered']) {
+  test(`SESSION_STORE=${store} with Redis down: logged, and logins fail fast with a 503, the process lives on`, async (t) => {
+    const { freePort } = await import('../helpers/ports.js')
+    const lines: string[] = []
+    const config = readConfig({ WORKERS: '1', SESSION_STORE: store, REDIS_URL: `redis://127.0.0.1:${await freePort()}`, TLS_CERT: 'x', TLS_KEY: 'x' })
+    const app = await buildApp({
+      config: { ...config, tls: { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert } },
+      sessionSecret: SECRET,
+      logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
+    })
+    const { port } = await listen(t, app)
+    const started = Date.now()
+    const login = await h2Request(`https://localhost:${port}`, '/login', { ca: pki.root.cert, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'ada' }) })
+    t.equal(login.status, 503)
+    t.ok(Date.now() - started < 2000, 'no wait for an offline queue')
+    t.ok(lines.some((l) => JSON.parse(l).msg === 'Redis connection error'), 'the connection error is logged')
   })
-  const { port } = await listen(t, app)
-  const started = Date.now()
-  const login = await h2Request(`https://localhost:${port}`, '/login', { ca: pki.root.cert, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'ada' }) })
-  t.equal(login.status, 503)
-  t.ok(Date.now() - started < 2000, 'no wait for an offline queue')
-  t.ok(lines.some((l) => JSON.parse(l).msg === 'Redis connection error'), 'the connection error is logged')
-})
+}
 
 test('login input is validated', async (t) => {
   const origin = await start(t, {}, true)
@@ -134,7 +136,7 @@ test('a forged session cookie is a stranger, not an error', async (t) => {
   }
 })
 
-test('without TLS_CERT/TLS_KEY the app serves the development certificate; a store not built yet is logged', async (t) => {
+test('without TLS_CERT/TLS_KEY the app serves the development certificate; sessions in memory', async (t) => {
   const { mkdtemp, rm } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
@@ -147,19 +149,14 @@ test('without TLS_CERT/TLS_KEY the app serves the development certificate; a sto
     else process.env.XDG_CACHE_HOME = saved
     await rm(cacheHome, { recursive: true, force: true })
   })
-  const lines: string[] = []
   const app = await buildApp({
-    config: readConfig({ WORKERS: '1', SESSION_STORE: 'tiered' }),
-    sessionSecret: SECRET,
-    logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
+    config: readConfig({ WORKERS: '1', SESSION_STORE: 'memory' }),
+    sessionSecret: SECRET
   })
   const { port } = await listen(t, app)
   const { cert } = await devCertificate()
   const res = await h2Request(`https://localhost:${port}`, '/health', { ca: cert })
   t.equal(res.status, 200)
-  const warning = JSON.parse(lines[0] as string)
-  t.equal(warning.sessionStore, 'tiered')
-  t.match(warning.msg, /sessions live in each process's memory/)
 })
 
 test('a per-process store in one worker of several says that sessions are not shared', async (t) => {
@@ -169,14 +166,11 @@ test('a per-process store in one worker of several says that sessions are not sh
     log: { warn: (obj: Record<string, unknown>, msg: string) => { warnings.push([obj, msg]) }, error: () => {} } as never,
     addHook: () => undefined
   }
-  for (const name of ['memory', 'tiered']) {
-    warnings.length = 0
-    const store = await sessionStore(readConfig({ WORKERS: '3', SESSION_STORE: name }), host, true)
-    t.equal(store.constructor.name, 'MemoryStore', name)
-    t.equal(warnings.length, 1, `${name}: one warning`)
-    t.equal(warnings[0]?.[0].sessionStore, name)
-    t.match(warnings[0]?.[1], /with 3 workers a session lives in the worker that created it.*SESSION_STORE=cluster, redis, postgres, mysql or memcached/, name)
-  }
+  const store = await sessionStore(readConfig({ WORKERS: '3', SESSION_STORE: 'memory' }), host, true)
+  t.equal(store.constructor.name, 'MemoryStore')
+  t.equal(warnings.length, 1, 'one warning')
+  t.equal(warnings[0]?.[0].sessionStore, 'memory')
+  t.match(warnings[0]?.[1], /with 3 workers a session lives in the worker that created it.*SESSION_STORE=cluster, redis, postgres, mysql, memcached or tiered/)
   warnings.length = 0
   await sessionStore(readConfig({ WORKERS: '1', SESSION_STORE: 'memory' }), host, false)
   t.equal(warnings.length, 0, 'memory in one process: nothing to say')
