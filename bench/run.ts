@@ -6,18 +6,32 @@ import { availableParallelism, arch, cpus, loadavg, platform, release } from 'no
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { estimateSeconds, readConfig, type BenchConfig } from './lib/config.js'
-import { appendIpcSection, ipcSelected, runIpcBench, type IpcBenchOutcome } from './ipc/run.js'
+import { IPC_SECTION, ipcSelected } from './ipc/run.js'
+import { appendSection, runChildSection, type ChildSection, type SectionOutcome } from './lib/child-section.js'
 import { renderReport, type MachineInfo } from './lib/report.js'
 import { LOADERS, runScenario } from './lib/runner.js'
 import { scenariosOf, type Protocol, type Scenario } from './lib/scenario.js'
 import { killAllServersSync, stopAllServers } from './lib/server-process.js'
 import { formatDuration } from './lib/stats.js'
 import { resultsTable, type RowResult } from './lib/table.js'
+import { STALE_SECTION, staleSelected } from './tiered/stale-section.js'
 
 const scenariosDir = new URL('./scenarios/', import.meta.url)
 const serversDir = new URL('./servers/', import.meta.url)
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 const log = (line: string): void => { process.stderr.write(`${line}\n`) }
+
+/** The micro-benchmarks that run after the scenarios, each in a child process; their sections follow the table. */
+const SECTIONS: Array<{ selected: (only: string | undefined) => boolean, spec: ChildSection<any> }> = [
+  { selected: ipcSelected, spec: IPC_SECTION },
+  { selected: staleSelected, spec: STALE_SECTION }
+]
+
+async function runSections (specs: ReadonlyArray<ChildSection<any>>, signal: AbortSignal): Promise<SectionOutcome[]> {
+  const outcomes: SectionOutcome[] = []
+  for (const spec of specs) outcomes.push(await runChildSection(spec, signal, log))
+  return outcomes
+}
 
 /**
  * Every scenario of every compiled module in `dist/bench/scenarios/`, in file-name order, filtered by
@@ -60,12 +74,12 @@ async function main (config: BenchConfig, signal: AbortSignal): Promise<number> 
   const started = new Date()
   const t0 = performance.now()
   const { scenarios, broken } = await discover(config.only)
-  // the IPC round-trip micro-benchmark (bench/ipc/) runs after the scenarios; its section follows the table
-  const ipc = ipcSelected(config.only)
-  if (scenarios.length === 0 && broken.length === 0 && ipc) {
-    const outcome = await runIpcBench(signal, log)
-    process.stdout.write(`\n${outcome.section}\n\n`)
-    return outcome.failed ? 1 : 0
+  // the micro-benchmarks (bench/ipc/, bench/tiered/) run after the scenarios; their sections follow the table
+  const sections = SECTIONS.filter((s) => s.selected(config.only)).map((s) => s.spec)
+  if (scenarios.length === 0 && broken.length === 0 && sections.length > 0) {
+    const outcomes = await runSections(sections, signal)
+    for (const outcome of outcomes) process.stdout.write(`\n${outcome.section}\n\n`)
+    return outcomes.some((o) => o.failed) ? 1 : 0
   }
   if (scenarios.length === 0 && broken.length === 0) {
     log(`no scenarios${config.only === undefined ? '' : ` match BENCH_ONLY=${config.only}`} in ${fileURLToPath(scenariosDir)}`)
@@ -83,20 +97,20 @@ async function main (config: BenchConfig, signal: AbortSignal): Promise<number> 
   for (const scenario of scenarios) {
     rows.push(...await runScenario(scenario, { config, serversDir, tools, signal, log }))
   }
-  const ipcOutcome: IpcBenchOutcome | null = ipc ? await runIpcBench(signal, log) : null
+  const outcomes = await runSections(sections, signal)
   const elapsedSeconds = (performance.now() - t0) / 1000
   machine.loadAverage.end = loadavg()
   const table = resultsTable(rows)
   process.stdout.write(`\n${table}\n\n`)
-  if (ipcOutcome !== null) process.stdout.write(`${ipcOutcome.section}\n\n`)
+  for (const outcome of outcomes) process.stdout.write(`${outcome.section}\n\n`)
   log(`run time ${elapsedSeconds.toFixed(1)} s`)
   if (config.results !== undefined) {
     const file = resolve(repoRoot, config.results)
     await writeFile(file, renderReport({ machine, config, date: started, elapsedSeconds, table }))
-    if (ipcOutcome !== null) await appendIpcSection(file, ipcOutcome)
+    for (const outcome of outcomes) await appendSection(file, outcome)
     log(`wrote ${file}`)
   }
-  if (ipcOutcome?.failed === true) return 1
+  if (outcomes.some((o) => o.failed)) return 1
   return rows.some((r) => r.failed === true) ? 1 : 0
 }
 

@@ -1,0 +1,67 @@
+// TieredStore over RedisStore against RedisStore alone, through @fastify/session, on a read-heavy
+// route: `GET /mix` reads the session and changes it on every 20th request (95 % reads, 5 % writes;
+// @fastify/session's default `rolling`). TieredStore answers the reads from its near copies (a fresh
+// copy each time) and sends a write to Redis with its invalidation (`PUBLISH`); RedisStore alone
+// reads Redis on every request (one `GETEX`). A second anchor, MemoryStore alone, is the ceiling: no
+// near cache does less per request, so MemoryStore's ratio over RedisStore alone bounds TieredStore's. The app runs as a host of examples/multi-host does,
+// without TLS (it ends at the balancer), loaded over HTTP/2 without TLS by h2load: over HTTP/1.1,
+// autocannon spends more CPU per request than the server and is what limits both (the server idles
+// about 45 % of the time), so the ratio would measure autocannon. The scenario starts its own
+// throwaway redis-server; the notes give Redis commands per request. The stale window of
+// invalidation is measured apart: bench/tiered/stale-window.ts.
+import { connect } from 'node:http2'
+import { redisCommandsMetric, startRedisServer } from '../lib/redis-server.js'
+import { defineScenarios, type Scenario } from '../lib/scenario.js'
+
+const setup: Scenario['setup'] = async () => {
+  const redis = await startRedisServer()
+  const commands = redisCommandsMetric(redis.url)
+  return {
+    env: { REDIS_URL: redis.url },
+    metrics: [commands],
+    teardown: async () => {
+      await commands.close()
+      await redis.stop()
+    }
+  }
+}
+
+/** `loginOnce` over HTTP/2 without TLS (h2c), which the HTTP/1.1 request of `loginOnce` cannot speak. */
+const loginOnceH2c: Scenario['prepare'] = async (target) => {
+  const session = connect(target.origin)
+  try {
+    const cookie = await new Promise<string>((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ':path': '/login', 'content-type': 'application/json' })
+      req.once('response', (headers) => {
+        const status = headers[':status']
+        if (status !== 200) reject(new Error(`login answered ${String(status)}`))
+        else resolve((headers['set-cookie'] ?? []).map((c) => c.split(';')[0] as string).join('; '))
+      })
+      req.once('error', reject)
+      req.end('{"user":"bench"}')
+    })
+    return { headers: { cookie } }
+  } finally {
+    session.close()
+  }
+}
+
+const servers = (env: Record<string, string>): Pick<Scenario, 'fleet' | 'anchors'> => ({
+  fleet: { module: new URL('../servers/session-tiered-fleet.js', import.meta.url), env },
+  anchors: [
+    { label: 'RedisStore alone', module: new URL('../servers/session-tiered-anchor.js', import.meta.url), env },
+    { label: 'MemoryStore (the ceiling of any near cache)', module: new URL('../servers/session-tiered-memory.js', import.meta.url), env }
+  ]
+})
+
+export default defineScenarios({
+  name: 'session read-heavy (GET /mix: 95 % reads, 5 % writes), TieredStore over RedisStore, HTTP/2 h2c',
+  protocol: 'h2',
+  scheme: 'http',
+  request: { path: '/mix' },
+  setup,
+  prepare: loginOnceH2c,
+  ...servers({ HTTP2: '1' }),
+  notes: 'goal ≥ 1.5× over RedisStore alone; Redis commands per request: fleet a SET and a PUBLISH per write, RedisStore alone a GETEX per read and a SET per write ' +
+    '(and a SET for most rolled reads: while a write of the session is under way, RedisStore\'s write elision writes every set)'
+})
