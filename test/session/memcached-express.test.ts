@@ -141,10 +141,10 @@ test('Express (express-session + connect-memcached 3) and Fastify (MemcachedStor
   t.strictSame(await sent('express', 'GET', '/me', bob), [{ user: 'bob', views: 2, by: 'express' }, ['get', 'set']],
     'connect-memcached, a read: get, then the whole session set again (its touch() is a set)')
   t.strictSame(await sent('express', 'POST', '/visit', bob), [{ views: 3, by: 'express' }, ['get', 'set']], 'a write: get, set')
-  t.strictSame(await sent('fastify', 'GET', '/me', bob), [{ user: 'bob', views: 3, by: 'fastify' }, ['get', 'set', 'set']],
+  t.strictSame(await sent('fastify', 'GET', '/me', bob), [{ user: 'bob', views: 3, by: 'fastify' }, ['get', 'set']],
     'MemcachedStore, a read of a text connect-memcached wrote: its cookie has other fields, so it is written once in @fastify/session\'s')
   t.strictSame(await sent('fastify', 'GET', '/me', bob), [{ user: 'bob', views: 3, by: 'fastify' }, ['get']], 'then a read is one get, nothing written')
-  t.strictSame(await sent('fastify', 'POST', '/visit', bob), [{ views: 4, by: 'fastify' }, ['get', 'set', 'set']], 'a write: get, and the session with its expiry key')
+  t.strictSame(await sent('fastify', 'POST', '/visit', bob), [{ views: 4, by: 'fastify' }, ['get', 'set']], 'a write: get, and the session (its cookie says its expiry: no expiry key)')
 
   // logout on one side ends the session on the other
   t.equal((await call(base.fastify, 'POST', '/logout', ada)).status, 204)

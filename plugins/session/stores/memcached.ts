@@ -2,6 +2,7 @@ import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { SessionBackend, StoredSession } from '../backend.js'
 import { check, JSON_SERIALIZER, normalizeStoreOptions, splitOptions, type StoreOptions } from '../options.js'
+import { timeOf } from '../record.js'
 import { BackendStore } from '../store.js'
 import { FST_FLEET_SESSION_UNSUPPORTED } from './memcached-errors.js'
 import { FST_FLEET_SESSION_DRIVER_MISSING } from './sql-errors.js'
@@ -146,6 +147,15 @@ function expiryOf (value: Buffer | null, fingerprint: string): number | null {
   return of === fingerprint && Number.isFinite(expiresAt) ? expiresAt : null
 }
 
+/** When the cookie of session `text` expires, if it is JSON and says so; else `null`. */
+function textExpiry (text: string): number | null {
+  try {
+    return timeOf(JSON.parse(text)?.cookie?.expires)
+  } catch {
+    return null
+  }
+}
+
 interface MemcachedBackendSettings {
   source: ClientSource
   prefix: string
@@ -157,12 +167,13 @@ interface MemcachedBackendSettings {
 
 /**
  * Two keys per session: `<prefix><sid>` holds its text, `<expiryPrefix><sid>` its expiry and the
- * fingerprint of the text it belongs to, both with the same Memcached lifetime. Memcached cannot
+ * fingerprint of the text it belongs to, both with the same Memcached lifetime; the expiry key is
+ * written by each refresh, and by a write whose text does not say its expiry. Memcached cannot
  * say when an entry expires, and a refresh (`touch`) does not change the stored cookie's
  * `expires`: the expiry key tells a reader in another process (or on a fake clock) that a
- * refreshed session lives on. A text whose fingerprint does not match (connect-memcached rewrote
- * it, knowing nothing of the expiry key) or without an expiry key reads with no expiry: the stored
- * cookie's then counts, which is the lifetime connect-memcached gave it.
+ * refreshed session lives on. A text without an expiry key, or whose fingerprint does not match
+ * (connect-memcached rewrote it, knowing nothing of the expiry key), expires with its stored
+ * cookie: the lifetime this store or connect-memcached gave it.
  *
  * A refresh needs the fingerprint of the text it keeps: the backend remembers the one it last read
  * or wrote of each session (write elision only refreshes a session this process read or wrote), so
@@ -186,7 +197,7 @@ class MemcachedBackend implements SessionBackend {
     return this.#run((client) => Promise.all([client.get(this.#key(sid)), client.get(this.#expiryKey(sid))])).then(([session, expiry]) => {
       if (session.value === null) return null
       const text = session.value.toString()
-      return { text, expiresAt: expiryOf(expiry.value, this.#learn(sid, text)) }
+      return { text, expiresAt: expiryOf(expiry.value, this.#learn(sid, text)) ?? textExpiry(text) }
     })
   }
 
@@ -200,13 +211,17 @@ class MemcachedBackend implements SessionBackend {
     })
   }
 
+  /**
+   * One `set` when the text's own cookie says when it expires; else (a cookie without `expires`,
+   * whose session lives `ttl`) the expiry key too. An expiry key an earlier refresh left names an
+   * earlier text: a reader ignores it.
+   */
   async write (sid: string, text: string, expiresAt: number): Promise<void> {
     const expires = memcachedExpiry(expiresAt, this.#settings.now())
-    const expiry = `${expiresAt}:${this.#learn(sid, text)}`
-    await this.#run((client) => Promise.all([
-      client.set(this.#key(sid), text, { expires }),
-      client.set(this.#expiryKey(sid), expiry, { expires })
-    ]))
+    const fingerprint = this.#learn(sid, text)
+    await this.#run((client) => textExpiry(text) === expiresAt
+      ? client.set(this.#key(sid), text, { expires })
+      : Promise.all([client.set(this.#key(sid), text, { expires }), client.set(this.#expiryKey(sid), `${expiresAt}:${fingerprint}`, { expires })]))
   }
 
   refresh (sid: string, expiresAt: number): Promise<boolean> {
