@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { commandsPerRequest, parseCommandStats } from './redis-info.js'
-import type { LoadMetric } from './scenario.js'
+import type { LoadMetric, Scenario } from './scenario.js'
 import { HOST, startThrowaway, type ThrowawayServer } from './throwaway-server.js'
 
 /** A throwaway `redis-server` started by the harness. */
@@ -42,6 +42,23 @@ export function redisCommandsMetric (url: string, label = 'Redis commands/reques
     },
     close: async () => {
       await client.quit().catch(() => client.disconnect())
+    }
+  }
+}
+
+/**
+ * `setup()` of a scenario on Redis: a throwaway `redis-server` (its url in `REDIS_URL` for the
+ * servers) and the Redis commands/request metric, both stopped by its teardown.
+ */
+export const redisScenarioSetup: Scenario['setup'] = async () => {
+  const redis = await startRedisServer()
+  const commands = redisCommandsMetric(redis.url)
+  return {
+    env: { REDIS_URL: redis.url },
+    metrics: [commands],
+    teardown: async () => {
+      await commands.close()
+      await redis.stop()
     }
   }
 }

@@ -6,9 +6,9 @@
 // Each scenario starts its own throwaway redis-server (free loopback port, no persistence), so that
 // the commands counted in its `INFO commandstats` around each measured load are those of the server
 // under load alone; the notes give them per request (Redis counts a script's own commands too).
-import { redisCommandsMetric, startRedisServer } from '../lib/redis-server.js'
+import { redisScenarioSetup } from '../lib/redis-server.js'
 import { loginOnce } from '../lib/session-login.js'
-import { defineScenarios, type AnchorEntry, type Scenario, type ServerEntry } from '../lib/scenario.js'
+import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'
 
 const fleetModule = new URL('../servers/session-fleet-redis.js', import.meta.url)
 const anchorModule = new URL('../servers/session-anchor-connect-redis.js', import.meta.url)
@@ -21,18 +21,7 @@ function servers (env: Record<string, string> = {}): { fleet: ServerEntry, ancho
   }
 }
 
-const setup: Scenario['setup'] = async () => {
-  const redis = await startRedisServer()
-  const commands = redisCommandsMetric(redis.url)
-  return {
-    env: { REDIS_URL: redis.url },
-    metrics: [commands],
-    teardown: async () => {
-      await commands.close()
-      await redis.stop()
-    }
-  }
-}
+const setup = redisScenarioSetup
 
 const prepare = loginOnce
 

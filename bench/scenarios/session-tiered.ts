@@ -1,30 +1,19 @@
 // TieredStore over RedisStore against RedisStore alone, through @fastify/session, on a read-heavy
-// route: `GET /mix` reads the session and changes it on every 20th request (95 % reads, 5 % writes;
-// @fastify/session's default `rolling`). TieredStore answers the reads from its near copies (a fresh
-// copy each time) and sends a write to Redis with its invalidation (`PUBLISH`); RedisStore alone
-// reads Redis on every request (one `GETEX`). A second anchor, MemoryStore alone, is the ceiling: no
-// near cache does less per request, so MemoryStore's ratio over RedisStore alone bounds TieredStore's. The app runs as a host of examples/multi-host does,
-// without TLS (it ends at the balancer), loaded over HTTP/2 without TLS by h2load: over HTTP/1.1,
-// autocannon spends more CPU per request than the server and is what limits both (the server idles
-// about 45 % of the time), so the ratio would measure autocannon. The scenario starts its own
-// throwaway redis-server; the notes give Redis commands per request. The stale window of
-// invalidation is measured apart: bench/tiered/stale-window.ts.
+// route: `GET /mix` (lib/session-app.ts) reads the session and changes it on every 20th request
+// (95 % reads, 5 % writes; @fastify/session's default `rolling`). TieredStore answers the reads from
+// its near copies (a fresh copy each time) and sends a write to Redis with its invalidation
+// (`PUBLISH`); RedisStore alone reads Redis on every request (one `GETEX`). A second anchor,
+// MemoryStore alone, is the ceiling: no near cache does less per request, so MemoryStore's ratio
+// over RedisStore alone bounds TieredStore's. The app runs as a host behind a balancer that ends TLS,
+// loaded over HTTP/2 without TLS by h2load: over HTTP/1.1, autocannon spends more CPU per request
+// than the server and is what limits both (the server idles about 45 % of the time), so the ratio
+// would measure autocannon. The scenario starts its own throwaway redis-server; the notes give Redis
+// commands per request. The stale window of invalidation is measured apart: bench/tiered/.
 import { connect } from 'node:http2'
-import { redisCommandsMetric, startRedisServer } from '../lib/redis-server.js'
+import { redisScenarioSetup } from '../lib/redis-server.js'
 import { defineScenarios, type Scenario } from '../lib/scenario.js'
 
-const setup: Scenario['setup'] = async () => {
-  const redis = await startRedisServer()
-  const commands = redisCommandsMetric(redis.url)
-  return {
-    env: { REDIS_URL: redis.url },
-    metrics: [commands],
-    teardown: async () => {
-      await commands.close()
-      await redis.stop()
-    }
-  }
-}
+const setup = redisScenarioSetup
 
 /** `loginOnce` over HTTP/2 without TLS (h2c), which the HTTP/1.1 request of `loginOnce` cannot speak. */
 const loginOnceH2c: Scenario['prepare'] = async (target) => {

@@ -1,8 +1,8 @@
-// anchor: the app of session-tiered-shared.ts on fastify-fleet's RedisStore alone (defaults), on the
+// anchor: the session app (`GET /mix`, h2c) on fastify-fleet's RedisStore alone (defaults), on the
 // same ioredis client setup.
 import { RedisStore } from 'fastify-fleet/session'
 import { serve } from '../lib/serve.js'
+import { sessionApp } from '../lib/session-app.js'
 import { redisClient } from './session-redis-shared.js'
-import { tieredBenchApp } from './session-tiered-shared.js'
 
-await serve(await tieredBenchApp(new RedisStore({ client: await redisClient() })))
+await serve(await sessionApp(new RedisStore({ client: await redisClient() }), { h2c: true }))
