@@ -137,7 +137,6 @@ export class MySqlStore extends BackendStore {
     const { own, common } = splitOptions(options, MYSQL_KEYS)
     const source = poolOrUrl(own, isMySqlPool, 'a mysql2 pool (promise or callback API)')
     const tableName = identifier('tableName', own.tableName, MYSQL_DEFAULTS.tableName)
-    const { createTable, pruneInterval, pruneBatch } = sqlOptions(own)
     const settings = normalizeStoreOptions(common)
     const table = `\`${tableName}\``
     const dialect: SqlDialect = {
@@ -150,16 +149,7 @@ export class MySqlStore extends BackendStore {
     let client: SqlClient
     if ('url' in source) client = urlClient(source.url, settings.timeout)
     else client = poolClient(isCallbackPool(source.pool) ? source.pool.promise() : source.pool)
-    const backend = new SqlBackend({
-      client,
-      ownClient: 'url' in source,
-      dialect,
-      createTable,
-      pruneInterval,
-      pruneBatch,
-      now: settings.now,
-      logger: settings.logger
-    })
+    const backend = new SqlBackend({ client, ownClient: 'url' in source, dialect, ...sqlOptions(own, settings) })
     super(backend, common)
     this.#backend = backend
   }

@@ -126,7 +126,6 @@ export class PostgresStore extends BackendStore {
     const source = poolOrUrl(own, isPgPool, 'a pg.Pool (an object with query() and end())')
     const schemaName = own.schemaName === undefined ? undefined : identifier('schemaName', own.schemaName, '')
     const tableName = identifier('tableName', own.tableName, POSTGRES_DEFAULTS.tableName)
-    const { createTable, pruneInterval, pruneBatch } = sqlOptions(own)
     const create = postgresCreateStatements(schemaName, tableName)
     const dialect: SqlDialect = {
       statements: statements(quotedTable(schemaName, tableName), create),
@@ -136,16 +135,7 @@ export class PostgresStore extends BackendStore {
     }
     const settings = normalizeStoreOptions(common)
     const client = 'pool' in source ? poolClient(source.pool) : urlClient(source.url, settings.timeout, settings.logger)
-    const backend = new SqlBackend({
-      client,
-      ownClient: !('pool' in source),
-      dialect,
-      createTable,
-      pruneInterval,
-      pruneBatch,
-      now: settings.now,
-      logger: settings.logger
-    })
+    const backend = new SqlBackend({ client, ownClient: !('pool' in source), dialect, ...sqlOptions(own, settings) })
     super(backend, common)
     this.#backend = backend
     this.#client = client

@@ -1,6 +1,6 @@
 /** The options `PostgresStore` and `MySqlStore` share, and their checks. */
-import { check, type StoreOptions } from '../options.js'
-import { SQL_IDENTIFIER } from './sql-backend.js'
+import { check, type NormalizedStoreOptions, type StoreOptions } from '../options.js'
+import { SQL_IDENTIFIER, type SqlBackendSettings } from './sql-backend.js'
 
 /** Options of both SQL stores. */
 export interface SqlStoreOptions extends StoreOptions {
@@ -33,9 +33,11 @@ export const SQL_DEFAULTS = {
 /** The longest delay `setTimeout()` takes, in seconds. */
 const MAX_INTERVAL = (2 ** 31 - 1) / 1000
 
-/** The options both SQL stores share, checked (`pruneInterval` in milliseconds). */
-export function sqlOptions (own: Record<string, unknown>): { createTable: boolean, pruneInterval: number | false, pruneBatch: number } {
+/** The options both SQL stores share, checked (`pruneInterval` in milliseconds), with the store's clock and logger. */
+export function sqlOptions (own: Record<string, unknown>, settings: NormalizedStoreOptions): Omit<SqlBackendSettings, 'client' | 'ownClient' | 'dialect'> {
   return {
+    now: settings.now,
+    logger: settings.logger,
     createTable: check.boolean('createTable', own.createTable, SQL_DEFAULTS.createTable),
     pruneInterval: own.pruneInterval === false
       ? false
