@@ -1,7 +1,7 @@
 import fastify from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
-import { serverOptions } from 'fastify-fleet/server'
+import { serverOptions, type FleetSecureServerOptions } from 'fastify-fleet/server'
 import { fleetHsts } from 'fastify-fleet/hsts'
 import { fleetCors } from 'fastify-fleet/cors'
 import type { FleetAppConfig } from './config.js'
@@ -22,18 +22,34 @@ export interface BuildOptions {
   logger?: boolean | { level: string, stream?: { write: (line: string) => void } }
 }
 
-/** Builds the demo app on HTTP/2 + TLS (HTTP/1.1 on the same port). */
-export async function buildApp ({ config, sessionSecret, logger = false }: BuildOptions) {
+/** Fastify's server options: HTTP/2 + TLS, or plain HTTP/1.1 behind a proxy (PROTOCOL=http). */
+async function listenerOptions (config: FleetAppConfig): Promise<FleetSecureServerOptions> {
+  // typed as the HTTP/2 app either way: the routes use nothing that differs (request.raw)
+  if (config.protocol === 'http') return await serverOptions({ protocol: 'http' }) as unknown as FleetSecureServerOptions
   const tls = config.tls === null
     ? {}
     : { key: config.tls.key, cert: config.tls.cert, ...(config.tls.ca === undefined ? {} : { ca: config.tls.ca }) }
+  return await serverOptions({ ...tls, mode: config.production ? 'production' : 'development' })
+}
+
+/**
+ * Builds the demo app on HTTP/2 + TLS (HTTP/1.1 on the same port), or on plain HTTP/1.1 behind a
+ * TLS-terminating proxy. With TRUST_PROXY, `request.protocol`, `request.host` and `request.ip` come
+ * from the X-Forwarded-* headers of those addresses only, so HSTS, secure cookies and the redirect
+ * follow what the proxy saw, and a client that sends its own X-Forwarded-Proto is not believed.
+ */
+export async function buildApp ({ config, sessionSecret, logger = false }: BuildOptions) {
   const app = fastify({
-    ...await serverOptions({ ...tls, mode: config.production ? 'production' : 'development' }),
+    ...await listenerOptions(config),
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     logger
   })
 
-  // HSTS on every HTTPS response (not for localhost or IP literals, where browsers ignore it)
-  await app.register(fleetHsts)
+  // HSTS on every HTTPS response (not for localhost or IP literals, where browsers ignore it);
+  // behind a proxy, the plain-HTTP requests it forwards are redirected to its HTTPS port
+  await app.register(fleetHsts, config.protocol === 'https'
+    ? {}
+    : { redirect: { allowedHosts: config.allowedHosts, httpsPort: config.publicPort } })
   // the browser app on another origin calls the API with its session cookie
   if (config.corsOrigins.length > 0) {
     await app.register(fleetCors, { origin: config.corsOrigins, credentials: true, allowedHeaders: ['content-type'] })
@@ -46,7 +62,7 @@ export async function buildApp ({ config, sessionSecret, logger = false }: Build
     cookie: { secure: true, httpOnly: true, sameSite: 'lax', maxAge: 24 * 3600_000 }
   })
 
-  app.get('/health', async () => ({ status: 'ok', pid: process.pid }))
+  app.get('/health', async () => ({ status: 'ok', pid: process.pid, host: config.hostName }))
 
   app.post<{ Body: { user: string } }>('/login', {
     schema: {

@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os'
+import { isIP } from 'node:net'
+import { availableParallelism, hostname } from 'node:os'
 
 /** Session stores the demo knows by name (`SESSION_STORE`). */
 export const SESSION_STORES = ['cluster', 'memory', 'redis', 'postgres', 'mysql', 'memcached', 'tiered'] as const
@@ -8,6 +9,14 @@ export type SessionStoreName = typeof SESSION_STORES[number]
 export interface FleetAppConfig {
   port: number
   host: string
+  /** `http`: plain HTTP/1.1 behind a TLS-terminating proxy (which `trustProxy` must name). */
+  protocol: 'https' | 'http'
+  /** Addresses and CIDR ranges of the proxies whose X-Forwarded-* headers are believed; empty: none. */
+  trustProxy: string[]
+  /** Which host this is, in `/health` (several hosts behind one load balancer). */
+  hostName: string
+  /** The HTTPS port clients use (the proxy's), in the redirects of `protocol: 'http'`. */
+  publicPort: number
   workers: number
   production: boolean
   tls: { cert: string, key: string, ca: string | undefined } | null
@@ -36,7 +45,8 @@ export class ConfigError extends Error {
   }
 }
 
-function port (env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero: boolean): number {
+/** A port number variable (`allowZero`: 0 turns the thing off). */
+export function portSetting (env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero = false): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
@@ -72,6 +82,35 @@ function positive (env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   return value
 }
 
+const CIDR_PREFIX = { 4: 32, 6: 128 } as const
+
+/** TRUST_PROXY: IP addresses and CIDR ranges only (never "everyone", which would let any client forge X-Forwarded-Proto). */
+function proxies (raw: string | undefined): string[] {
+  return list(raw).map((entry) => {
+    const [address = '', prefix, extra] = entry.split('/')
+    const family = isIP(address)
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && family !== 0 && Number(prefix) <= CIDR_PREFIX[family as 4 | 6])
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR range such as 10.0.0.0/8`)
+    }
+    return entry
+  })
+}
+
+/** PROTOCOL, and the settings that go with plain HTTP: a trusted proxy, no TLS files, no redirect listener. */
+function protocolOf (env: NodeJS.ProcessEnv, trustProxy: string[]): 'https' | 'http' {
+  const protocol = env.PROTOCOL === undefined || env.PROTOCOL === '' ? 'https' : env.PROTOCOL
+  if (protocol !== 'https' && protocol !== 'http') throw new ConfigError('PROTOCOL', `expected https or http, got "${protocol}"`)
+  if (protocol === 'https') return protocol
+  // without a proxy that says "this came over HTTPS", secure session cookies are never sent
+  if (trustProxy.length === 0) throw new ConfigError('TRUST_PROXY', 'required with PROTOCOL=http: plain HTTP is only served behind a TLS-terminating proxy, named here')
+  if ((env.TLS_CERT ?? '') !== '') throw new ConfigError('TLS_CERT', 'not used with PROTOCOL=http (the proxy terminates TLS)')
+  if (env.REDIRECT_PORT !== undefined && env.REDIRECT_PORT !== '' && env.REDIRECT_PORT !== '0') {
+    throw new ConfigError('REDIRECT_PORT', 'must be 0 or unset with PROTOCOL=http: the app redirects the plain-HTTP requests the proxy forwards')
+  }
+  return protocol
+}
+
 /** Reads and checks the demo's environment variables (see the README for each). */
 export function readConfig (env: NodeJS.ProcessEnv = process.env): FleetAppConfig {
   const production = env.NODE_ENV === 'production'
@@ -94,14 +133,22 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): FleetAppConfi
   const cert = env.TLS_CERT ?? ''
   const key = env.TLS_KEY ?? ''
   if ((cert === '') !== (key === '')) throw new ConfigError(cert === '' ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together')
+  const trustProxy = proxies(env.TRUST_PROXY)
+  const protocol = protocolOf(env, trustProxy)
   const allowedHosts = list(env.ALLOWED_HOSTS).map((h) => h.toLowerCase())
-  const redirectPort = port(env, 'REDIRECT_PORT', 8080, true)
-  if (production && redirectPort !== 0 && allowedHosts.length === 0) {
-    throw new ConfigError('ALLOWED_HOSTS', 'required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)')
+  const redirectPort = protocol === 'http' ? 0 : portSetting(env, 'REDIRECT_PORT', 8080, true)
+  if (production && (redirectPort !== 0 || protocol === 'http') && allowedHosts.length === 0) {
+    throw new ConfigError('ALLOWED_HOSTS', protocol === 'http'
+      ? 'required in production with PROTOCOL=http (the app redirects the proxy\'s plain-HTTP requests)'
+      : 'required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)')
   }
   return {
-    port: port(env, 'PORT', 8443, false),
+    port: portSetting(env, 'PORT', 8443, false),
     host: env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST,
+    protocol,
+    trustProxy,
+    hostName: env.HOST_NAME === undefined || env.HOST_NAME === '' ? hostname() : env.HOST_NAME,
+    publicPort: portSetting(env, 'PUBLIC_PORT', 443, false),
     workers: env.FLEET_CLUSTER === '0' ? 1 : workers,
     production,
     tls: cert === '' ? null : { cert, key, ca: env.TLS_CA === '' ? undefined : env.TLS_CA },

@@ -51,7 +51,7 @@ async function main (): Promise<void> {
     ...(onStop === undefined ? {} : { onStop })
   })
   if (handle.role === 'worker') return
-  log('listening', { url: `https://${urlHost(config.host)}:${config.port}`, workers: config.workers })
+  log('listening', { url: `${config.protocol}://${urlHost(config.host)}:${config.port}`, workers: config.workers })
 }
 
 main().catch((err: Error) => {

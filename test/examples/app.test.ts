@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import t, { test, type Test } from 'tap'
 import { buildApp } from '../../examples/fleet-app/app.js'
 import { readConfig } from '../../examples/fleet-app/config.js'
@@ -43,7 +44,7 @@ for (const [protocol, send, store] of [['HTTP/2', h2Request, 'memory'], ['HTTP/1
 
     const health = await b.request('/health')
     t.equal(health.status, 200)
-    t.same(JSON.parse(health.body), { status: 'ok', pid: process.pid })
+    t.same(JSON.parse(health.body), { status: 'ok', pid: process.pid, host: hostname() })
     t.equal(health.httpVersion, protocol === 'HTTP/2' ? '2.0' : '1.1')
     t.equal(health.headers['set-cookie'], undefined, 'no cookie before there is something to keep')
 

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { test } from 'tap'
 import { readConfig } from '../../examples/fleet-app/config.js'
 
@@ -8,6 +8,10 @@ test('defaults of every variable', async (t) => {
   t.same(readConfig({}), {
     port: 8443,
     host: '127.0.0.1',
+    protocol: 'https',
+    trustProxy: [],
+    hostName: hostname(),
+    publicPort: 443,
     workers: availableParallelism(),
     production: false,
     tls: null,
@@ -30,6 +34,9 @@ test('every variable is read', async (t) => {
     NODE_ENV: 'production',
     PORT: '443',
     HOST: '::',
+    TRUST_PROXY: '10.0.0.0/8, 192.168.1.2,fd00::/8',
+    HOST_NAME: 'web-1',
+    PUBLIC_PORT: '8443',
     WORKERS: '3',
     SESSION_STORE: 'redis',
     SESSION_SECRET: SECRET,
@@ -48,6 +55,10 @@ test('every variable is read', async (t) => {
   }), {
     port: 443,
     host: '::',
+    protocol: 'https',
+    trustProxy: ['10.0.0.0/8', '192.168.1.2', 'fd00::/8'],
+    hostName: 'web-1',
+    publicPort: 8443,
     workers: 3,
     production: true,
     tls: { cert: '/tls/cert.pem', key: '/tls/key.pem', ca: '/tls/ca.pem' },
@@ -66,7 +77,10 @@ test('every variable is read', async (t) => {
 })
 
 test('empty values mean the default; FLEET_CLUSTER=0 runs one process; REDIRECT_PORT=0 turns the redirect off', async (t) => {
-  const c = readConfig({ PORT: '', HOST: '', WORKERS: '', SESSION_SECRET: '', TLS_CERT: '', TLS_KEY: '', REDIRECT_PORT: '' })
+  const c = readConfig({ PORT: '', HOST: '', WORKERS: '', SESSION_SECRET: '', TLS_CERT: '', TLS_KEY: '', REDIRECT_PORT: '', PROTOCOL: '', TRUST_PROXY: '', HOST_NAME: '', PUBLIC_PORT: '' })
+  t.equal(c.protocol, 'https')
+  t.same(c.trustProxy, [])
+  t.equal(c.hostName, hostname())
   t.equal(c.port, 8443)
   t.equal(c.host, '127.0.0.1')
   t.equal(c.sessionSecret, undefined)
@@ -95,9 +109,31 @@ test('invalid settings are refused with the variable named', async (t) => {
     [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS: "app.example.com" is not an origin such as https://app.example.com'],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS: "https://app.example.com/path" is not an origin such as https://app.example.com'],
     [{ CORS_ORIGINS: 'ftp://files.example.com' }, 'CORS_ORIGINS: "ftp://files.example.com" is not an origin such as https://app.example.com'],
-    [{ NODE_ENV: 'production', SESSION_SECRET: SECRET }, 'ALLOWED_HOSTS: required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)']
+    [{ NODE_ENV: 'production', SESSION_SECRET: SECRET }, 'ALLOWED_HOSTS: required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)'],
+    [{ PROTOCOL: 'h2c' }, 'PROTOCOL: expected https or http, got "h2c"'],
+    [{ PROTOCOL: 'http' }, 'TRUST_PROXY: required with PROTOCOL=http: plain HTTP is only served behind a TLS-terminating proxy, named here'],
+    [{ PROTOCOL: 'http', TRUST_PROXY: '10.0.0.1', TLS_CERT: 'c', TLS_KEY: 'k' }, 'TLS_CERT: not used with PROTOCOL=http (the proxy terminates TLS)'],
+    [{ PROTOCOL: 'http', TRUST_PROXY: '10.0.0.1', REDIRECT_PORT: '80' }, 'REDIRECT_PORT: must be 0 or unset with PROTOCOL=http: the app redirects the plain-HTTP requests the proxy forwards'],
+    [{ PROTOCOL: 'http', TRUST_PROXY: '10.0.0.1', NODE_ENV: 'production', SESSION_SECRET: SECRET }, 'ALLOWED_HOSTS: required in production with PROTOCOL=http (the app redirects the proxy\'s plain-HTTP requests)'],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY: "true" is not an IP address or CIDR range such as 10.0.0.0/8'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY: "10.0.0.0/33" is not an IP address or CIDR range such as 10.0.0.0/8'],
+    [{ TRUST_PROXY: '::1/129' }, 'TRUST_PROXY: "::1/129" is not an IP address or CIDR range such as 10.0.0.0/8'],
+    [{ TRUST_PROXY: '10.0.0.0/8/1' }, 'TRUST_PROXY: "10.0.0.0/8/1" is not an IP address or CIDR range such as 10.0.0.0/8'],
+    [{ TRUST_PROXY: '10.0.0.0/x' }, 'TRUST_PROXY: "10.0.0.0/x" is not an IP address or CIDR range such as 10.0.0.0/8'],
+    [{ PUBLIC_PORT: '0' }, 'PUBLIC_PORT: expected a port number, got "0"']
   ]
   for (const [env, message] of cases) {
     t.throws(() => readConfig(env), { name: 'ConfigError', code: 'FLEET_APP_CONFIG', message }, message)
   }
+})
+
+test('PROTOCOL=http: behind a trusted proxy, no redirect listener of its own', async (t) => {
+  const c = readConfig({ PROTOCOL: 'http', TRUST_PROXY: '127.0.0.10', REDIRECT_PORT: '0', PUBLIC_PORT: '9443' })
+  t.equal(c.protocol, 'http')
+  t.same(c.trustProxy, ['127.0.0.10'])
+  t.equal(c.redirectPort, 0)
+  t.equal(c.publicPort, 9443)
+  t.equal(readConfig({ PROTOCOL: 'http', TRUST_PROXY: '127.0.0.10' }).redirectPort, 0, 'the redirect listener is off by default')
+  const prod = readConfig({ PROTOCOL: 'http', TRUST_PROXY: '10.0.0.0/8', NODE_ENV: 'production', SESSION_SECRET: SECRET, ALLOWED_HOSTS: 'app.example.com' })
+  t.equal(prod.production, true)
 })

@@ -72,12 +72,12 @@ test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead
 
 test('WORKERS=1 runs in this process; SIGINT stops it', async (t) => {
   const port = await freePort()
-  const demo = startDemo(t, { WORKERS: '1', PORT: String(port), REDIRECT_PORT: '0', SESSION_SECRET: 's'.repeat(32) })
+  const demo = startDemo(t, { WORKERS: '1', PORT: String(port), REDIRECT_PORT: '0', SESSION_SECRET: 's'.repeat(32), HOST_NAME: 'web-1' })
   const listening = await demo.waitFor(msg('listening'), 'start')
   t.equal(listening.workers, 1)
   t.notOk(demo.lines.some((l) => /random secret/.test(String(l.msg))), 'SESSION_SECRET is used when set')
   const res = await h2Request(`https://127.0.0.1:${port}`, '/health')
-  t.same(JSON.parse(res.body), { status: 'ok', pid: demo.child.pid })
+  t.same(JSON.parse(res.body), { status: 'ok', pid: demo.child.pid, host: 'web-1' })
   t.notOk(demo.lines.some(msg('redirect listening')), 'REDIRECT_PORT=0: no redirect listener')
   demo.child.kill('SIGINT')
   t.equal(await demo.exit, 0)
