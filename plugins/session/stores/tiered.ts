@@ -59,7 +59,7 @@ const validSession = (session: unknown): session is object => session !== null &
  * and before `set` or `destroy` resolves.
  *
  * The bound on a stale read, for a change made through a `TieredStore` in another process: while
- * both channels listen, until its message arrives (on one machine, under 0.2 ms at p99); otherwise at
+ * both channels listen, until its message arrives (on one machine, 0.1–0.3 ms at p99); otherwise at
  * most `near.ttl` seconds: a copy is vouched for only by a channel that listened without a break since
  * the copy was made (a lost connection, or one not yet subscribed, vouches for none). A connection
  * that fails silently is noticed by a ping every `near.ttl` seconds unanswered within the inner
