@@ -1,7 +1,8 @@
-/** The options of `TieredStore`, their defaults and their checks. */
+/** The options of `TieredStore`, their defaults and their checks, and the invalidation channel they name. */
 import type { InvalidationChannel } from '../invalidation.js'
 import { check, type ReadPolicy } from '../options.js'
 import { BackendStore } from '../store.js'
+import { MemoryStore } from './memory.js'
 
 /** The near cache: copies of recent sessions in this process. */
 export interface NearOptions {
@@ -80,7 +81,10 @@ export interface NormalizedTieredOptions {
   max: number
   ttlMs: number
   maxAgeMs: number
-  invalidation: boolean | InvalidationChannel
+  /** The invalidation channel: the inner store's (`invalidation: true`), yours, or `null` (none). */
+  channel: InvalidationChannel | null
+  /** Whether the tiered store opened the channel (and closes it). */
+  ownsChannel: boolean
   readPolicy: TieredReadPolicy
   closeStore: boolean
 }
@@ -117,8 +121,26 @@ export function normalizeTieredOptions (input: unknown): NormalizedTieredOptions
     max: check.number('near.max', near.max, TIERED_DEFAULTS.near.max, { min: 1, integer: true }),
     ttlMs: ttl * 1000,
     maxAgeMs: check.number('near.maxAge', near.maxAge, Math.max(ttl, TIERED_DEFAULTS.near.maxAge), { min: ttl }) * 1000,
-    invalidation,
     readPolicy,
-    closeStore: check.boolean('closeStore', options.closeStore, TIERED_DEFAULTS.closeStore)
+    closeStore: check.boolean('closeStore', options.closeStore, TIERED_DEFAULTS.closeStore),
+    channel: invalidation === true ? ownChannel(store) : invalidation === false ? null : invalidation,
+    ownsChannel: invalidation === true
   }
+}
+
+/** A store that has a channel of its own (RedisStore, PostgresStore, ClusterStore). */
+interface WithChannel {
+  invalidationChannel: () => InvalidationChannel | null
+}
+
+const hasChannel = (store: BackendStore): store is BackendStore & WithChannel =>
+  typeof (store as Partial<WithChannel>).invalidationChannel === 'function'
+
+/** The inner store's own channel; a store without one fails, unless it lives in this process alone. */
+function ownChannel (store: BackendStore): InvalidationChannel | null {
+  if (store instanceof MemoryStore) return null
+  if (!hasChannel(store)) {
+    return check.invalid('invalidation', `${store.constructor.name} has no invalidation channel of its own: pass false (copies then live near.ttl) or a channel of yours`)
+  }
+  return store.invalidationChannel()
 }

@@ -3,13 +3,12 @@ import type { SessionStore } from '../contract.js'
 import { FST_FLEET_SESSION_CLOSED } from '../errors.js'
 import { ChannelWatch, type InvalidationChannel } from '../invalidation.js'
 import { NearCache, type NearCopy } from '../near-cache.js'
-import { check, type NormalizedStoreOptions } from '../options.js'
+import type { NormalizedStoreOptions } from '../options.js'
 import { expiryOf, snapshot, timeOf, type SessionInput, type SessionRecord } from '../record.js'
 import { SignedIds } from '../signed-ids.js'
 import { canSkipRefresh } from '../write-elision.js'
 import type { BackendStore } from '../store.js'
 import { isOutage, type StoreHealth, type StoreStats } from '../store-health.js'
-import { MemoryStore } from './memory.js'
 import { normalizeTieredOptions, type NormalizedTieredOptions, type TieredStoreOptions } from './tiered-options.js'
 
 export type { NearOptions, TieredReadPolicy, TieredStoreOptions } from './tiered-options.js'
@@ -34,14 +33,6 @@ export interface NearStats {
 export interface TieredStoreStats extends StoreStats {
   near: NearStats
 }
-
-/** A store that has a channel of its own (RedisStore, PostgresStore, ClusterStore). */
-interface WithChannel {
-  invalidationChannel: () => InvalidationChannel | null
-}
-
-const hasChannel = (store: BackendStore): store is BackendStore & WithChannel =>
-  typeof (store as Partial<WithChannel>).invalidationChannel === 'function'
 
 const validId = (sid: unknown): sid is string => typeof sid === 'string' && sid !== ''
 const validSession = (session: unknown): session is object => session !== null && typeof session === 'object'
@@ -80,14 +71,13 @@ export class TieredStore implements SessionStore {
 
   constructor (options: TieredStoreOptions) {
     this.#options = normalizeTieredOptions(options)
-    const { store, max, ttlMs, invalidation } = this.#options
+    const { store, max, ttlMs, channel, ownsChannel } = this.#options
     this.#store = store
     this.#settings = store.options
     this.#near = new NearCache(max, this.#settings.serializer)
     this.#signedIds = new SignedIds(max)
-    this.#ownsChannel = invalidation === true
-    this.#channel = invalidation === true ? this.#ownChannel(store) : invalidation === false ? null : invalidation
-    const channel = this.#channel
+    this.#ownsChannel = ownsChannel
+    this.#channel = channel
     if (channel === null) {
       this.#watch = null
       return
@@ -314,15 +304,6 @@ export class TieredStore implements SessionStore {
 
   async #publish (sid: string): Promise<void> {
     await this.#channel?.publish(sid)
-  }
-
-  /** The inner store's own channel; a store without one fails, unless it lives in this process alone. */
-  #ownChannel (store: BackendStore): InvalidationChannel | null {
-    if (store instanceof MemoryStore) return null
-    if (!hasChannel(store)) {
-      return check.invalid('invalidation', `${store.constructor.name} has no invalidation channel of its own: pass false (copies then live near.ttl) or a channel of yours`)
-    }
-    return store.invalidationChannel()
   }
 
   #open (op: string): void {
