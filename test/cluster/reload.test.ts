@@ -1,53 +1,17 @@
 // Rolling restarts (SIGHUP) under steady load: h2load over HTTP/2, wrk over HTTP/1.1 keep-alive.
 // Loads run back to back, a few seconds each, from before the signal until the restart is done.
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t, { test } from 'tap'
-import { parseH2loadOutput } from '../../bench/lib/h2load-pure.js'
 import { freePort } from '../helpers/ports.js'
 import { msg, startFixture, type FixtureProcess } from '../helpers/fixture-process.js'
 import { selfSignedPair, type KeyPair } from '../helpers/tls.js'
+import { h2loadRun, newTally, wrkRun, type Tally } from '../helpers/load-tools.js'
 
 const APP = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url))
 let tls: KeyPair
 t.before(async () => { tls = await selfSignedPair() })
 // real processes under load start slowly: more than tap's default two minutes for the file
 t.setTimeout(600_000)
-
-interface Tally { runs: number, done: number, failed: number, notOk: number }
-
-async function run (command: string, args: string[]): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000, killSignal: 'SIGKILL' })
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
-    child.once('error', reject)
-    child.once('close', () => resolve(out))
-  })
-}
-
-/** One h2load run of `seconds`: 4 connections × 10 streams on GET /health. */
-async function h2loadRun (origin: string, seconds: number, tally: Tally): Promise<void> {
-  const summary = parseH2loadOutput(await run('h2load', ['-c', '4', '-m', '10', '-t', '1', '-D', `${seconds}`, `${origin}/health`]))
-  tally.runs++
-  tally.done += summary.requests.done
-  tally.failed += summary.requests.failed + summary.requests.errored + summary.requests.timeout
-  tally.notOk += summary.status['4xx'] + summary.status['5xx']
-}
-
-/** One wrk run of `seconds`: 4 keep-alive HTTP/1.1 connections on GET /health. */
-async function wrkRun (origin: string, seconds: number, tally: Tally): Promise<void> {
-  const out = await run('wrk', ['-t', '1', '-c', '4', '-d', `${seconds}s`, `${origin}/health`])
-  const total = /(\d+) requests in/.exec(out)
-  if (total === null) throw new Error(`wrk printed no summary: ${out}`)
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)
-  tally.runs++
-  tally.done += Number(total[1])
-  tally.failed += errors === null ? 0 : errors.slice(1).reduce((sum, n) => sum + Number(n), 0)
-  tally.notOk += non2xx === null ? 0 : Number(non2xx[1])
-}
 
 const workerPids = (app: FixtureProcess, since: number): Set<number> => {
   const lines = app.lines.slice(since)
@@ -61,7 +25,7 @@ async function reloadUnderLoad (app: FixtureProcess, load: (tally: Tally) => Pro
   const done = app.waitFor((l) => l.msg === 'rolling restart done' && app.lines.indexOf(l) >= from, 'the rolling restart', 150_000)
   const state = { finished: false }
   done.then(() => { state.finished = true }, () => { state.finished = true })
-  const tally: Tally = { runs: 0, done: 0, failed: 0, notOk: 0 }
+  const tally = newTally()
   const signal = setTimeout(() => app.child.kill('SIGHUP'), 1000)
   // bounded: at most 60 runs of 3 s
   for (let i = 0; i < 60 && !state.finished; i++) await load(tally)
@@ -79,7 +43,7 @@ test('SIGHUP under load replaces every worker one at a time and fails no request
   const origin = `https://127.0.0.1:${port}`
 
   const first = workerPids(app, 0)
-  const h2 = await reloadUnderLoad(app, async (tally) => await h2loadRun(origin, 3, tally))
+  const h2 = await reloadUnderLoad(app, async (tally) => await h2loadRun(`${origin}/health`, { seconds: 3 }, tally))
   t.strictSame(h2.report.replaced, 2, 'both workers replaced')
   t.strictSame(h2.report.failed, 0)
   t.ok(h2.tally.runs >= 2 && h2.tally.done > 1000, `${h2.tally.done} requests in ${h2.tally.runs} h2load runs`)
@@ -90,7 +54,7 @@ test('SIGHUP under load replaces every worker one at a time and fails no request
   t.ok([...second].every((pid) => !first.has(pid)), 'every worker is new')
   t.equal(app.lines.filter(msg('worker died')).length, 0, 'no worker died')
 
-  const h1 = await reloadUnderLoad(app, async (tally) => await wrkRun(origin, 3, tally))
+  const h1 = await reloadUnderLoad(app, async (tally) => await wrkRun(`${origin}/health`, 3, tally))
   t.strictSame(h1.report.replaced, 2, 'both workers replaced again')
   t.ok(h1.tally.runs >= 2 && h1.tally.done > 1000, `${h1.tally.done} requests in ${h1.tally.runs} wrk runs`)
   t.equal(h1.tally.failed, 0, 'wrk: no socket error')
