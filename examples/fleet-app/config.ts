@@ -24,6 +24,10 @@ export interface FleetAppConfig {
   /** `undefined` in development: the primary makes one secret for all workers of this run. */
   sessionSecret: string | undefined
   redisUrl: string
+  /** REDIS_SENTINELS: the Redis stores ask these sentinels for the master instead of using REDIS_URL; `null`: REDIS_URL. */
+  redisSentinels: Array<{ host: string, port: number }> | null
+  /** The master's name at the sentinels (REDIS_SENTINEL_NAME). */
+  redisSentinelName: string
   databaseUrl: string
   mysqlUrl: string
   memcachedUrl: string
@@ -72,6 +76,29 @@ function origins (raw: string | undefined): string[] {
     }
     return url.origin
   })
+}
+
+/** REDIS_SENTINELS: `host:port` (`[v6]:port`) entries, comma-separated; `null` when unset or empty. */
+export function sentinelsSetting (env: NodeJS.ProcessEnv): Array<{ host: string, port: number }> | null {
+  const entries = list(env.REDIS_SENTINELS).map((entry) => {
+    const match = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d+)$/.exec(entry)
+    const port = Number(match?.[3])
+    if (match === null || port < 1 || port > 65535) {
+      throw new ConfigError('REDIS_SENTINELS', `"${entry}" is not a sentinel's host:port such as 10.0.0.5:26379`)
+    }
+    return { host: match[1] ?? match[2] as string, port }
+  })
+  if (entries.length === 0) return null
+  // two ways to name one Redis: refuse rather than pick one
+  if ((env.REDIS_URL ?? '') !== '') throw new ConfigError('REDIS_SENTINELS', 'set REDIS_URL or REDIS_SENTINELS, not both')
+  return entries
+}
+
+function sentinelName (env: NodeJS.ProcessEnv): string {
+  const raw = env.REDIS_SENTINEL_NAME
+  if (raw === undefined || raw === '') return 'mymaster'
+  if (!/^\S+$/.test(raw)) throw new ConfigError('REDIS_SENTINEL_NAME', `expected a master name such as mymaster (no spaces), got "${raw}"`)
+  return raw
 }
 
 function positive (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -155,6 +182,8 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env): FleetAppConfi
     sessionStore,
     sessionSecret,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisSentinels: sentinelsSetting(env),
+    redisSentinelName: sentinelName(env),
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     mysqlUrl: env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
     memcachedUrl: env.MEMCACHED_URL ?? 'memcached://127.0.0.1:11211',

@@ -16,12 +16,13 @@ export interface StoreHost {
 /**
  * The session store named by SESSION_STORE: `cluster` (the default: kept by the cluster's primary,
  * shared by every worker of this machine), `memory` (this process: with several workers a session
- * lives in the worker that created it, and the log says so), `redis` (REDIS_URL), `postgres`
- * (DATABASE_URL), `mysql` (MYSQL_URL), `memcached` (MEMCACHED_URL), each shared by every worker and
- * machine, or `tiered` (REDIS_URL: near copies of recent sessions in each process in front of
- * Redis, kept in step over Redis pub/sub, served while Redis is down). The SQL stores make their
- * table on first use in development only (in production, run the SQL file the package ships in
- * your migrations). `inWorker`: whether this process is one worker of several.
+ * lives in the worker that created it, and the log says so), `redis` (REDIS_URL, or the master the
+ * sentinels of REDIS_SENTINELS name), `postgres` (DATABASE_URL), `mysql` (MYSQL_URL), `memcached`
+ * (MEMCACHED_URL), each shared by every worker and machine, or `tiered` (Redis as for `redis`: near
+ * copies of recent sessions in each process in front of Redis, kept in step over Redis pub/sub,
+ * served while Redis is down). The SQL stores make their table on first use in development only
+ * (in production, run the SQL file the package ships in your migrations). `inWorker`: whether this
+ * process is one worker of several.
  */
 export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker = cluster.isWorker): Promise<FleetAppStore> {
   if (config.sessionStore === 'cluster') return new ClusterStore({ logger: app.log })
@@ -46,10 +47,20 @@ export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWo
   return new MemoryStore({ logger: app.log })
 }
 
-/** A RedisStore on REDIS_URL, closing its client with it. */
+/**
+ * A RedisStore on REDIS_URL, or on the master that the sentinels of REDIS_SENTINELS name as
+ * REDIS_SENTINEL_NAME; it closes its client with it.
+ */
 async function redisStore (config: FleetAppConfig, app: StoreHost): Promise<RedisStore> {
   // fail fast while Redis is down instead of queueing requests without bound
-  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }
+  const client = config.redisSentinels === null
+    ? new Redis(config.redisUrl, options)
+    // each reconnection asks the sentinels for the master. Not `failoverDetector`: its subscription
+    // outlives a connection lost with its master, and a switch announced while the client is
+    // reconnecting ends the client for good (seen with ioredis 6.0); the sentinel disconnects the
+    // clients of a master it demotes anyway
+    : new Redis({ sentinels: config.redisSentinels, name: config.redisSentinelName, ...options })
   client.on('error', (err) => app.log.warn({ err }, 'Redis connection error'))
   // start connected when Redis is up; when it is down, start anyway (requests fail fast) and reconnect
   await client.connect().catch(() => {})

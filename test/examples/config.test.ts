@@ -18,6 +18,8 @@ test('defaults of every variable', async (t) => {
     sessionStore: 'cluster',
     sessionSecret: undefined,
     redisUrl: 'redis://127.0.0.1:6379',
+    redisSentinels: null,
+    redisSentinelName: 'mymaster',
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
     mysqlUrl: 'mysql://root@127.0.0.1:3306/test',
     memcachedUrl: 'memcached://127.0.0.1:11211',
@@ -44,6 +46,7 @@ test('every variable is read', async (t) => {
     TLS_KEY: '/tls/key.pem',
     TLS_CA: '/tls/ca.pem',
     REDIS_URL: 'redis://r:6379',
+    REDIS_SENTINEL_NAME: 'sessions',
     DATABASE_URL: 'postgres://p/db',
     MYSQL_URL: 'mysql://m/db',
     MEMCACHED_URL: 'memcached://c:11211',
@@ -65,6 +68,8 @@ test('every variable is read', async (t) => {
     sessionStore: 'redis',
     sessionSecret: SECRET,
     redisUrl: 'redis://r:6379',
+    redisSentinels: null,
+    redisSentinelName: 'sessions',
     databaseUrl: 'postgres://p/db',
     mysqlUrl: 'mysql://m/db',
     memcachedUrl: 'memcached://c:11211',
@@ -120,11 +125,29 @@ test('invalid settings are refused with the variable named', async (t) => {
     [{ TRUST_PROXY: '::1/129' }, 'TRUST_PROXY: "::1/129" is not an IP address or CIDR range such as 10.0.0.0/8'],
     [{ TRUST_PROXY: '10.0.0.0/8/1' }, 'TRUST_PROXY: "10.0.0.0/8/1" is not an IP address or CIDR range such as 10.0.0.0/8'],
     [{ TRUST_PROXY: '10.0.0.0/x' }, 'TRUST_PROXY: "10.0.0.0/x" is not an IP address or CIDR range such as 10.0.0.0/8'],
-    [{ PUBLIC_PORT: '0' }, 'PUBLIC_PORT: expected a port number, got "0"']
+    [{ PUBLIC_PORT: '0' }, 'PUBLIC_PORT: expected a port number, got "0"'],
+    [{ REDIS_SENTINELS: '10.0.0.5' }, 'REDIS_SENTINELS: "10.0.0.5" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: '10.0.0.5:26379,s2:0' }, 'REDIS_SENTINELS: "s2:0" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: 's1:70000' }, 'REDIS_SENTINELS: "s1:70000" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: 's1:263x' }, 'REDIS_SENTINELS: "s1:263x" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: ':26379' }, 'REDIS_SENTINELS: ":26379" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: 'redis://s1:26379' }, 'REDIS_SENTINELS: "redis://s1:26379" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: '::1:26379' }, 'REDIS_SENTINELS: "::1:26379" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: 's1:26379', REDIS_URL: 'redis://r:6379' }, 'REDIS_SENTINELS: set REDIS_URL or REDIS_SENTINELS, not both'],
+    [{ REDIS_SENTINEL_NAME: 'my master' }, 'REDIS_SENTINEL_NAME: expected a master name such as mymaster (no spaces), got "my master"']
   ]
   for (const [env, message] of cases) {
     t.throws(() => readConfig(env), { name: 'ConfigError', code: 'FLEET_APP_CONFIG', message }, message)
   }
+})
+
+test('REDIS_SENTINELS: a comma list of host:port (IPv6 in brackets); empty means REDIS_URL', async (t) => {
+  const c = readConfig({ SESSION_STORE: 'redis', REDIS_SENTINELS: '10.0.0.5:26379, sentinel-2.internal:26380,[fd00::7]:26381,', REDIS_SENTINEL_NAME: 'sessions' })
+  t.same(c.redisSentinels, [{ host: '10.0.0.5', port: 26379 }, { host: 'sentinel-2.internal', port: 26380 }, { host: 'fd00::7', port: 26381 }])
+  t.equal(c.redisSentinelName, 'sessions')
+  t.equal(readConfig({ REDIS_SENTINELS: 's1:26379', REDIS_URL: '' }).redisSentinelName, 'mymaster', 'an empty REDIS_URL is no conflict')
+  t.equal(readConfig({ REDIS_SENTINELS: '', REDIS_SENTINEL_NAME: '' }).redisSentinels, null)
+  t.equal(readConfig({ REDIS_SENTINELS: ' , ' }).redisSentinels, null, 'a list of nothing is no list')
 })
 
 test('PROTOCOL=http: behind a trusted proxy, no redirect listener of its own', async (t) => {
