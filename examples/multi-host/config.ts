@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { ConfigError, portSetting, SESSION_STORES, type SessionStoreName } from '../fleet-app/config.js'
+import { ConfigError, portSetting, sentinelsSetting, SESSION_STORES, type SessionStoreName } from '../fleet-app/config.js'
 
 /** The three app hosts: loopback addresses standing in for three machines. */
 export const APP_HOSTS = [
@@ -26,8 +26,12 @@ export interface MultiHostConfig {
   /** Workers per app host. */
   workers: number
   sessionStore: SessionStoreName
-  /** REDIS_URL, or `null`: the launcher runs its own redis-server (when the store needs Redis). */
+  /** REDIS_URL, or `null`: the launcher runs its own Redis (when the store needs Redis). */
   redisUrl: string | null
+  /** REDIS_SENTINELS, sentinels of your own (the hosts read it from the environment; the launcher runs no Redis), or `null`. */
+  redisSentinels: Array<{ host: string, port: number }> | null
+  /** SENTINEL=1: its own Redis is a master, a replica and a sentinel, and the hosts ask the sentinel for the master. */
+  sentinel: boolean
   /** nginx hashes each client to one host (STICKY=1). */
   sticky: boolean
   /** TLS_CERT/TLS_KEY (file paths) for nginx, or `null`: the development certificate. */
@@ -53,8 +57,11 @@ export function nginxCommand (env: NodeJS.ProcessEnv, exists: (path: string) => 
 
 /**
  * Reads and checks the launcher's variables: PORT (9443), REDIRECT_PORT (9080), APP_PORT (3000),
- * WORKERS (2; 1 with SESSION_STORE=memory), SESSION_STORE (redis), REDIS_URL, STICKY, TLS_CERT,
- * TLS_KEY, NGINX. The apps read the rest (SESSION_SECRET, ALLOWED_HOSTS, LOG_LEVEL, NODE_ENV).
+ * WORKERS (2; 1 with SESSION_STORE=memory), SESSION_STORE (redis), REDIS_URL, SENTINEL (a master,
+ * a replica and a sentinel of its own; not with REDIS_URL or REDIS_SENTINELS), STICKY, TLS_CERT,
+ * TLS_KEY, NGINX. The apps read the rest (SESSION_SECRET, ALLOWED_HOSTS, LOG_LEVEL, NODE_ENV, and
+ * REDIS_SENTINELS and REDIS_SENTINEL_NAME for sentinels of your own: with REDIS_SENTINELS, checked
+ * here too, the launcher runs no Redis).
  */
 export function readMultiHostConfig (env: NodeJS.ProcessEnv = process.env): MultiHostConfig {
   const sessionStore = (env.SESSION_STORE === undefined || env.SESSION_STORE === '' ? 'redis' : env.SESSION_STORE) as SessionStoreName
@@ -70,11 +77,16 @@ export function readMultiHostConfig (env: NodeJS.ProcessEnv = process.env): Mult
   if (memory && workers > 1) {
     throw new ConfigError('WORKERS', 'SESSION_STORE=memory keeps a session in one worker\'s memory: use WORKERS=1, or SESSION_STORE=cluster (the host\'s memory, shared by its workers)')
   }
-  if (flag(env, 'SENTINEL')) throw new ConfigError('SENTINEL', 'Redis Sentinel is not supported by this example yet')
   const cert = env.TLS_CERT ?? ''
   const key = env.TLS_KEY ?? ''
   if ((cert === '') !== (key === '')) throw new ConfigError(cert === '' ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together')
   const redisUrl = env.REDIS_URL ?? ''
+  const redisSentinels = sentinelsSetting(env)
+  const sentinel = flag(env, 'SENTINEL')
+  const external = redisUrl !== '' ? 'REDIS_URL' : redisSentinels !== null ? 'REDIS_SENTINELS' : null
+  if (sentinel && external !== null) {
+    throw new ConfigError('SENTINEL', `SENTINEL=1 runs a Redis master, replica and sentinel of its own, not with ${external}; for sentinels of your own, set REDIS_SENTINELS (and REDIS_SENTINEL_NAME) without SENTINEL: the hosts read them from the environment`)
+  }
   return {
     port: portSetting(env, 'PORT', 9443),
     redirectPort: portSetting(env, 'REDIRECT_PORT', 9080, true),
@@ -82,6 +94,8 @@ export function readMultiHostConfig (env: NodeJS.ProcessEnv = process.env): Mult
     workers,
     sessionStore,
     redisUrl: redisUrl === '' ? null : redisUrl,
+    redisSentinels,
+    sentinel,
     sticky: flag(env, 'STICKY'),
     tls: cert === '' ? null : { cert, key },
     nginx: nginxCommand(env)

@@ -7,18 +7,23 @@ import { fileURLToPath } from 'node:url'
 import { devCertificate } from 'fastify-fleet/server'
 import { APP_HOSTS, LISTEN_ADDRESS, PROXY_ADDRESS, REDIS_STORES, type MultiHostConfig } from './config.js'
 import { nginxConf } from './nginx-conf.js'
-import { accepts, freePort, ManagedProcess, redisAnswers, type ChildLine } from './processes.js'
+import { AppHosts, type Log } from './hosts.js'
+import { accepts, freePort, ManagedProcess, redisAnswers } from './processes.js'
+import { startSentinel } from './redis-sentinel.js'
 
-/** The launcher's log: one JSON object a line. */
-export type Log = (msg: string, extra?: Record<string, unknown>) => void
+export type { Log }
 
 /** What runs, and how to stop it. */
 export interface MultiHost {
   /** The balancer's HTTPS address. */
   url: string
   hosts: Array<{ name: string, url: string, pid: number }>
-  /** Every process it started, by name. */
-  processes: ManagedProcess[]
+  /** Every process it started, by name (a host started again: its new process). */
+  readonly processes: ManagedProcess[]
+  /** The ports of the Redis processes it started, by name (none with REDIS_URL or REDIS_SENTINELS). */
+  redis: Record<string, number>
+  /** A rolling restart of each host's workers in turn (what SIGHUP to the launcher does). */
+  reload: () => Promise<void>
   /** Stops nginx, the hosts and Redis (each by its pid), removes the run folder. Idempotent. */
   stop: () => Promise<void>
 }
@@ -27,23 +32,31 @@ const START_TIMEOUT = 120_000
 // the demo's entry point, run the same way as this module (.ts under a TypeScript loader, .js from dist/)
 const APP_MAIN = fileURLToPath(new URL(`../fleet-app/main${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
-/** A Redis for the sessions: REDIS_URL, or a redis-server of our own (no persistence) on a free port. */
-async function redis (config: MultiHostConfig, runDir: string, started: ManagedProcess[]): Promise<string> {
-  if (config.redisUrl !== null) return config.redisUrl
-  // SENTINEL=1 (later): a master, a replica and a sentinel started here, and a sentinel URL returned
+/** Where the hosts find Redis: their variables for it, and the ports of the Redis processes started here, by name. */
+interface RedisSetup { env: Record<string, string>, ports: Record<string, number> }
+
+/**
+ * A Redis for the sessions: REDIS_URL; sentinels of your own (REDIS_SENTINELS, which the hosts read
+ * from the environment); with SENTINEL=1, a master, a replica and a sentinel of our own; else a
+ * redis-server of our own. Ours keep nothing on disk and listen on free loopback ports.
+ */
+async function redis (config: MultiHostConfig, runDir: string, started: ManagedProcess[]): Promise<RedisSetup> {
+  if (config.redisUrl !== null) return { env: { REDIS_URL: config.redisUrl }, ports: {} }
+  if (config.redisSentinels !== null) return { env: {}, ports: {} }
+  if (config.sentinel) return await startSentinel(runDir, started, START_TIMEOUT)
   const port = await freePort()
   const server = await ManagedProcess.start('redis', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd: runDir })
   started.push(server)
   await server.waitUntil(async () => await redisAnswers('127.0.0.1', port), 'PONG', START_TIMEOUT)
-  return `redis://127.0.0.1:${port}`
+  return { env: { REDIS_URL: `redis://127.0.0.1:${port}` }, ports: { redis: port } }
 }
 
 /** The three app hosts: each a startCluster of the demo on plain HTTP, trusting the balancer only. */
-async function appHosts (config: MultiHostConfig, redisUrl: string | null, log: Log, started: ManagedProcess[]): Promise<ManagedProcess[]> {
+function appHosts (config: MultiHostConfig, redisEnv: Record<string, string>, log: Log): AppHosts {
   const secret = process.env.SESSION_SECRET === undefined || process.env.SESSION_SECRET === ''
     ? randomBytes(32).toString('base64url') // one secret for every host of this run
     : process.env.SESSION_SECRET
-  const hosts = await Promise.all(APP_HOSTS.map(async ({ name, address }) => {
+  const specs = APP_HOSTS.map(({ name, address }) => {
     const env = {
       ...process.env,
       HOST: address,
@@ -58,21 +71,12 @@ async function appHosts (config: MultiHostConfig, redisUrl: string | null, log: 
       WORKERS: String(config.workers),
       SESSION_STORE: config.sessionStore,
       SESSION_SECRET: secret,
-      ...(redisUrl === null ? {} : { REDIS_URL: redisUrl })
+      ...redisEnv
     }
-    const host = await ManagedProcess.start(name, process.execPath, [...process.execArgv, APP_MAIN], {
-      env,
-      onLine: ({ msg, ...rest }: ChildLine) => { log(String(msg), { ...rest, host: name }) }
-    })
-    started.push(host)
-    return host
-  }))
-  await Promise.all(hosts.map(async (host) => {
-    await host.waitForLines((l) => l.msg === 'listening', 1, 'listening', START_TIMEOUT)
-    // with a cluster, every worker: round-robin should reach them all from the first request
-    if (config.workers > 1) await host.waitForLines((l) => l.msg === 'worker ready', config.workers, `${config.workers} workers ready`, START_TIMEOUT)
-  }))
-  return hosts
+    return { name, env }
+  })
+  const command = { command: process.execPath, args: [...process.execArgv, APP_MAIN] }
+  return new AppHosts(specs, { ...command, workers: config.workers, log, startTimeout: START_TIMEOUT })
 }
 
 /** nginx on LISTEN_ADDRESS:PORT with the rendered template, TLS from TLS_CERT/TLS_KEY or the development certificate. */
@@ -112,27 +116,34 @@ export async function startMultiHost (config: MultiHostConfig, log: Log): Promis
   const runDir = await mkdtemp(join(tmpdir(), 'fleet-multi-host-'))
   // nginx's worker processes (run as `nobody` when started by root) reach their temporary folders in it
   await chmod(runDir, 0o755)
+  // nginx and Redis; the hosts are kept by `hosts`
   const started: ManagedProcess[] = []
+  let hosts: AppHosts | undefined
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       // the balancer first (no new requests), then the hosts (they drain), then Redis
-      for (const names of [['nginx'], APP_HOSTS.map((h) => h.name as string), ['redis']]) {
-        await Promise.all(started.filter((p) => names.includes(p.name)).map(async (p) => await p.stop()))
-      }
+      const stopAll = async (list: ManagedProcess[]): Promise<void> => { await Promise.all(list.map(async (p) => await p.stop())) }
+      await stopAll(started.filter((p) => p.name === 'nginx'))
+      await hosts?.stop()
+      await stopAll(started.filter((p) => p.name !== 'nginx'))
       await rm(runDir, { recursive: true, force: true })
     })()
     await stopping
   }
   try {
-    const redisUrl = REDIS_STORES.includes(config.sessionStore) ? await redis(config, runDir, started) : null
+    const redisSetup = REDIS_STORES.includes(config.sessionStore) ? await redis(config, runDir, started) : { env: {}, ports: {} }
     // nginx before the hosts: a port in use fails at once, not after the hosts started
     await nginx(config, runDir, started)
-    const hosts = await appHosts(config, redisUrl, log, started)
+    hosts = appHosts(config, redisSetup.env, log)
+    await hosts.start()
+    const running = hosts
     return {
       url: `https://${LISTEN_ADDRESS}:${config.port}`,
-      hosts: hosts.map((h, i) => ({ name: h.name, url: `http://${APP_HOSTS[i]?.address as string}:${config.appPort}`, pid: h.pid })),
-      processes: started,
+      hosts: running.processes.map((h, i) => ({ name: h.name, url: `http://${APP_HOSTS[i]?.address as string}:${config.appPort}`, pid: h.pid })),
+      redis: redisSetup.ports,
+      get processes () { return [...started.filter((p) => p.name === 'nginx'), ...running.processes, ...started.filter((p) => p.name !== 'nginx')] },
+      reload: async () => { await running.reload() },
       stop
     }
   } catch (err) {

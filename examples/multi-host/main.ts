@@ -4,7 +4,8 @@ import { startMultiHost, type MultiHost } from './launcher.js'
 
 /**
  * `npm run example:multi-host`: the demo app on three hosts (127.0.0.11–13, plain HTTP/1.1) behind
- * the system's nginx (HTTPS, HTTP/2), sessions in Redis. SIGINT/SIGTERM stops all it started.
+ * the system's nginx (HTTPS, HTTP/2), sessions in Redis. SIGINT/SIGTERM stops all it started;
+ * SIGHUP restarts each host's workers in turn. A host that exits is started again.
  */
 const log = (msg: string, extra: Record<string, unknown> = {}): void => {
   process.stdout.write(JSON.stringify({ time: Date.now(), pid: process.pid, msg, ...extra }) + '\n')
@@ -28,11 +29,16 @@ async function main (): Promise<void> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // SIGHUP: a rolling restart of each host in turn (once ready, and not while stopping)
+  process.on('SIGHUP', () => {
+    if (state.signal === undefined && state.running !== undefined) state.running.reload() // reload() does not reject
+  })
   log('starting', { ...config })
   const running = state.running = await startMultiHost(config, log)
   if (state.signal !== undefined) return await finish()
-  for (const p of running.processes) {
-    p.exited.then((code) => { if (state.signal === undefined) log(`${p.name} exited`, { name: p.name, pid: p.pid, code }) })
+  // the hosts report their own exits (and are started again); nginx and Redis are not
+  for (const p of running.processes.filter((p) => !APP_HOSTS.some((h) => h.name === p.name))) {
+    p.exited.then((code) => { if (state.signal === undefined) log(`${p.name} exited`, { name: p.name, processPid: p.pid, code }) })
   }
   log('ready', {
     url: running.url,
@@ -40,6 +46,7 @@ async function main (): Promise<void> {
     hosts: running.hosts,
     sessionStore: config.sessionStore,
     sticky: config.sticky,
+    redis: running.redis,
     processes: running.processes.map((p) => ({ name: p.name, pid: p.pid })),
     stop: `Ctrl-C, or kill -TERM ${process.pid}`
   })

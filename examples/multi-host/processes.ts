@@ -49,6 +49,11 @@ export class ManagedProcess {
     return new ManagedProcess(name, child, options.onLine ?? (() => {}))
   }
 
+  /** The lines it printed so far. */
+  get lines (): readonly ChildLine[] {
+    return this.#lines
+  }
+
   get running (): boolean {
     return this.child.exitCode === null && this.child.signalCode === null
   }

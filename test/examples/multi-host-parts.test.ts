@@ -12,6 +12,8 @@ test('launcher settings: defaults, every variable, and errors that name the vari
     workers: 2,
     sessionStore: 'redis',
     redisUrl: null,
+    redisSentinels: null,
+    sentinel: false,
     sticky: false,
     tls: null,
     nginx: nginxCommand({})
@@ -35,11 +37,15 @@ test('launcher settings: defaults, every variable, and errors that name the vari
     workers: 1,
     sessionStore: 'memory',
     redisUrl: 'redis://r:6379',
+    redisSentinels: null,
+    sentinel: false,
     sticky: true,
     tls: { cert: '/c.pem', key: '/k.pem' },
     nginx: '/opt/nginx'
   })
   t.equal(readMultiHostConfig({ SESSION_STORE: '', WORKERS: '3' }).workers, 3)
+  t.match(readMultiHostConfig({ SENTINEL: '1', REDIS_URL: '' }), { sentinel: true, redisUrl: null, redisSentinels: null }, 'SENTINEL=1: a master, a replica and a sentinel of its own')
+  t.match(readMultiHostConfig({ REDIS_SENTINELS: '10.0.0.5:26379,10.0.0.6:26379' }), { sentinel: false, redisUrl: null, redisSentinels: [{ host: '10.0.0.5', port: 26379 }, { host: '10.0.0.6', port: 26379 }] }, 'sentinels of your own')
   t.equal(nginxCommand({}, () => true), '/usr/sbin/nginx')
   t.equal(nginxCommand({ NGINX: '' }, () => false), 'nginx', 'else nginx from PATH')
 
@@ -50,7 +56,11 @@ test('launcher settings: defaults, every variable, and errors that name the vari
     [{ WORKERS: '0' }, /^WORKERS: expected a whole number from 1 to \d+, got "0"$/.source],
     [{ WORKERS: '2', SESSION_STORE: 'memory' }, 'WORKERS: SESSION_STORE=memory keeps a session in one worker\'s memory: use WORKERS=1, or SESSION_STORE=cluster (the host\'s memory, shared by its workers)'],
     [{ STICKY: 'yes' }, 'STICKY: expected 1 or 0, got "yes"'],
-    [{ SENTINEL: '1' }, 'SENTINEL: Redis Sentinel is not supported by this example yet'],
+    [{ SENTINEL: 'on' }, 'SENTINEL: expected 1 or 0, got "on"'],
+    [{ SENTINEL: '1', REDIS_URL: 'redis://r:6379' }, 'SENTINEL: SENTINEL=1 runs a Redis master, replica and sentinel of its own, not with REDIS_URL; for sentinels of your own, set REDIS_SENTINELS (and REDIS_SENTINEL_NAME) without SENTINEL: the hosts read them from the environment'],
+    [{ SENTINEL: '1', REDIS_SENTINELS: '10.0.0.5:26379' }, 'SENTINEL: SENTINEL=1 runs a Redis master, replica and sentinel of its own, not with REDIS_SENTINELS; for sentinels of your own, set REDIS_SENTINELS (and REDIS_SENTINEL_NAME) without SENTINEL: the hosts read them from the environment'],
+    [{ REDIS_SENTINELS: '10.0.0.5' }, 'REDIS_SENTINELS: "10.0.0.5" is not a sentinel\'s host:port such as 10.0.0.5:26379'],
+    [{ REDIS_SENTINELS: '10.0.0.5:26379', REDIS_URL: 'redis://r:6379' }, 'REDIS_SENTINELS: set REDIS_URL or REDIS_SENTINELS, not both'],
     [{ TLS_CERT: '/c.pem' }, 'TLS_KEY: TLS_CERT and TLS_KEY go together'],
     [{ TLS_KEY: '/k.pem' }, 'TLS_CERT: TLS_CERT and TLS_KEY go together']
   ]
