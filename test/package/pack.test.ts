@@ -242,7 +242,7 @@ await t.test('the tarball holds what the package needs and nothing else', async 
   const { files, pkg } = packed
   const has = new Set(files)
 
-  const required = ['package.json', 'README.md', 'LICENSE']
+  const required = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']
   for (const file of required) t.ok(has.has(file), `${file} is in the tarball`)
 
   // every literal entry of `files` matches something (a typo or a file nobody made shows here)
