@@ -48,10 +48,12 @@ async function main (): Promise<void> {
     sticky: config.sticky,
     redis: running.redis,
     processes: running.processes.map((p) => ({ name: p.name, pid: p.pid })),
-    stop: `Ctrl-C, or kill -TERM ${process.pid}`
+    stop: `Ctrl-C, or kill -TERM ${process.pid}`,
+    restart: `kill -HUP ${process.pid}`
   })
   process.stdout.write(`\nfastify-fleet on ${APP_HOSTS.length} hosts behind nginx: ${running.url}\n` +
     running.hosts.map((h) => `  ${h.name}  ${h.url}  pid ${h.pid}\n`).join('') +
+    `Restart the hosts' workers, one host at a time: kill -HUP ${process.pid}\n` +
     `Stop: Ctrl-C, or kill -TERM ${process.pid}\n\n`)
 }
 
