@@ -17,8 +17,10 @@ export const ENV = {
 export const TOPICS = {
   /** worker → primary: listening, with its address. */
   ready: 'fleet:ready',
-  /** primary → worker: the heartbeat. */
+  /** primary → worker: the heartbeat; the worker answers with its memory and event-loop delay. */
   ping: 'fleet:ping',
+  /** worker → primary: the cluster's status (`app.fleet.status()`). */
+  status: 'fleet:status',
   /** primary → worker: drain and exit. */
   drain: 'fleet:drain',
   /** worker → primary: a call on a shared map (`shared-map.ts`). */

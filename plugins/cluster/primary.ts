@@ -6,6 +6,7 @@ import { PrimaryBusHub, type PrimaryBus } from './primary-bus.js'
 import { RestartPolicy } from './restart-policy.js'
 import { ENV, TOPICS } from './names.js'
 import { sharedMapHost, type SharedMapRequest } from './shared-map.js'
+import { readReport, type FleetStatus, type WorkerStatus } from './status.js'
 
 /** A worker as the primary sees it. */
 export interface WorkerInfo {
@@ -37,12 +38,17 @@ export interface PrimaryHandle extends EventEmitter {
   reload: () => Promise<ReloadReport>
   /** Drains every worker and waits for them; resolves with the exit code (0, or 1 if some had to be killed). */
   stop: () => Promise<number>
+  /**
+   * The primary and its workers: state, uptime, restarts of each slot, and the memory and
+   * event-loop delay each worker reported with its last heartbeat (what `app.fleet.status()` gets).
+   */
+  status: () => Promise<FleetStatus>
 }
 
 /** Extra time, past `shutdownTimeout`, before the primary kills a worker that has not exited. */
 const KILL_GRACE = 1000
 
-interface Tracked extends WorkerInfo {
+interface Tracked extends WorkerInfo, Pick<WorkerStatus, 'memory' | 'eventLoopDelay'> {
   worker: Worker
   /** The primary asked it to go: its exit is not a crash. */
   retiring: boolean
@@ -64,6 +70,8 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
   let stopping: Promise<number> | null = null
   let reloading: Promise<ReloadReport> | null = null
   const pendingRespawns = new Set<NodeJS.Timeout>()
+  /** Replacements after an unexpected exit, per slot. */
+  const restarts = new Map<number, number>()
 
   const maps = sharedMapHost()
   bus.handle(TOPICS.sharedMap, (request: SharedMapRequest) => maps(request))
@@ -79,6 +87,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     }
     return true
   })
+  bus.handle(TOPICS.status, () => status())
 
   const info = (t: Tracked): WorkerInfo => ({ id: t.id, pid: t.pid, slot: t.slot, state: t.state, startedAt: t.startedAt })
 
@@ -101,6 +110,8 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
       retiring: false,
       candidate,
       lastAnswer: Date.now(),
+      memory: null,
+      eventLoopDelay: null,
       ready,
       markReady,
       exited: new Promise((resolve) => worker.once('exit', () => resolve()))
@@ -140,7 +151,10 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     logger.info({ slot: t.slot, delay: next.delay }, 'replacing worker')
     const timer = setTimeout(() => {
       pendingRespawns.delete(timer)
-      if (stopping === null) fork(t.slot)
+      if (stopping === null) {
+        restarts.set(t.slot, (restarts.get(t.slot) ?? 0) + 1)
+        fork(t.slot)
+      }
     }, next.delay)
     pendingRespawns.add(timer)
   }
@@ -157,7 +171,10 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
         t.worker.process.kill('SIGKILL')
         continue
       }
-      bus.request(t.id, TOPICS.ping, null, { timeout: opts.heartbeatTimeout }).then(() => { t.lastAnswer = Date.now() }, () => {})
+      bus.request(t.id, TOPICS.ping, null, { timeout: opts.heartbeatTimeout }).then((answer) => {
+        t.lastAnswer = Date.now()
+        Object.assign(t, readReport(answer))
+      }, () => {})
     }
   }, opts.heartbeatInterval)
   heartbeat.unref()
@@ -186,6 +203,21 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     await t.exited
     clearTimeout(deadline)
     return !killed
+  }
+
+  function status (): FleetStatus {
+    const now = Date.now()
+    const workers = [...tracked.values()].map((t): WorkerStatus => ({
+      id: t.id,
+      pid: t.pid,
+      slot: t.slot,
+      state: t.state,
+      uptime: now - t.startedAt,
+      restarts: restarts.get(t.slot) ?? 0,
+      memory: t.memory,
+      eventLoopDelay: t.eventLoopDelay
+    }))
+    return { primary: { pid: process.pid, uptime: Math.round(process.uptime() * 1000) }, workers }
   }
 
   async function reload (): Promise<ReloadReport> {
@@ -254,6 +286,7 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     workers: { get: () => [...tracked.values()].map(info), enumerable: true },
     bus: { value: bus, enumerable: true },
     reload: { value: reload, enumerable: true },
-    stop: { value: async () => await stop(), enumerable: true }
+    stop: { value: async () => await stop(), enumerable: true },
+    status: { value: async () => status(), enumerable: true }
   }) as PrimaryHandle
 }

@@ -4,6 +4,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { clusterBus, type FleetBus } from './process-bus.js'
 import { ConnectionTracker, type DrainReport } from './drain.js'
 import { check, ms } from './options.js'
+import { missingFleetPrimary, TOPICS } from './names.js'
+import { localStatus, sampleEventLoop, type FleetStatus } from './status.js'
 
 /** Options of `fleetWorker`. */
 export interface FleetWorkerOptions {
@@ -43,6 +45,13 @@ export interface FleetWorkerDecoration {
    * sent before it read the notice), so call `drain()` before `close()` to serve them.
    */
   drain: () => Promise<DrainReport>
+  /**
+   * The cluster's status (`FleetStatus`): in a worker of a `startCluster()` cluster, asked of the
+   * primary over the bus (rejecting with the bus's coded error, such as `FST_FLEET_CLUSTER_BUS_CLOSED`
+   * when the primary is gone); in any other process, this process alone: `primary: null` and one
+   * worker with its own memory and event-loop delay.
+   */
+  status: () => Promise<FleetStatus>
 }
 
 declare module 'fastify' {
@@ -67,12 +76,20 @@ const plugin: FastifyPluginAsync<FleetWorkerOptions> = async (fastify, options) 
   if (fastify.hasDecorator('fleet')) return
   const tracker = new ConnectionTracker(fastify.server)
   const drain = async (): Promise<DrainReport> => await tracker.drain({ timeout: opts.shutdownTimeout, noticeWait: opts.noticeWait })
+  const bus = clusterBus()
+  const workerId = cluster.worker?.id ?? 0
+  const inCluster = bus.role === 'worker' && missingFleetPrimary(process.env, cluster.isWorker) === null
+  sampleEventLoop()
+  const status = (): Promise<FleetStatus> => inCluster
+    ? bus.request<FleetStatus>(TOPICS.status)
+    : Promise.resolve(localStatus(workerId, tracker.draining ? 'draining' : fastify.server.listening ? 'ready' : 'starting'))
   const decoration: FleetWorkerDecoration = {
-    workerId: cluster.worker?.id ?? 0,
+    workerId,
     pid: process.pid,
-    bus: clusterBus(),
+    bus,
     get draining () { return tracker.draining },
-    drain
+    drain,
+    status
   }
   fastify.decorate('fleet', decoration)
   // app.close() drains first, so it neither waits for idle HTTP/2 sessions nor cuts what is in
@@ -82,6 +99,6 @@ const plugin: FastifyPluginAsync<FleetWorkerOptions> = async (fastify, options) 
 
 /**
  * The worker side of fastify-fleet/cluster: decorates `fastify.fleet` (worker id, pid, IPC bus,
- * `drain()`) and makes `app.close()` drain gracefully. Works with or without `startCluster()`.
+ * `drain()`, `status()`) and makes `app.close()` drain gracefully. Works with or without `startCluster()`.
  */
 export const fleetWorker = fp(plugin, { fastify: '5.x', name: 'fastify-fleet-cluster' })

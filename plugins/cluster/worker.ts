@@ -4,8 +4,7 @@ import { TOPICS } from './names.js'
 import { FST_FLEET_CLUSTER_INVALID_APP, FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE } from './errors.js'
 import type { AnyFastifyInstance as FastifyInstance, NormalizedClusterOptions } from './options.js'
 import { fleetWorker } from './worker-plugin.js'
-
-/** Bus topics between the primary and its workers. */
+import { sampleEventLoop, workerReport, type FleetStatus } from './status.js'
 
 /** What `startCluster()` returns in a worker, or in a single process. */
 export interface WorkerHandle {
@@ -16,6 +15,8 @@ export interface WorkerHandle {
   stop: () => Promise<number>
   /** Rejects with `FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE`: only the primary of a cluster reloads. */
   reload: () => Promise<never>
+  /** `app.fleet.status()`: the cluster's status, asked of the primary; in a single process, this process alone (`primary: null`). */
+  status: () => Promise<FleetStatus>
 }
 
 const isFastify = (value: unknown): value is FastifyInstance =>
@@ -51,13 +52,14 @@ function stopper (app: FastifyInstance): () => Promise<number> {
 /** A worker of a cluster: builds, listens, says it is ready, drains on the primary's word. */
 export async function runWorker (opts: NormalizedClusterOptions): Promise<WorkerHandle> {
   const bus = clusterBus()
+  sampleEventLoop()
   const app = await startApp(opts, (cluster.worker as Worker).id)
   const stop = stopper(app)
   const stopAndExit = (): void => {
     // the worker's own entry point (startCluster) ends the process once the app is closed
     stop().then((code) => process.exit(code))
   }
-  bus.handle(TOPICS.ping, () => true)
+  bus.handle(TOPICS.ping, () => workerReport())
   bus.handle(TOPICS.drain, () => {
     stopAndExit()
     return true
@@ -75,7 +77,7 @@ export async function runWorker (opts: NormalizedClusterOptions): Promise<Worker
   }
   const address = app.server.address()
   await bus.request(TOPICS.ready, { pid: process.pid, address }, { timeout: opts.readyTimeout })
-  return { role: 'worker', app, stop, reload: unavailable('only the primary of a cluster reloads its workers') }
+  return { role: 'worker', app, stop, reload: unavailable('only the primary of a cluster reloads its workers'), status: app.fleet.status }
 }
 
 const unavailable = (why: string) => async (): Promise<never> => { throw new FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE(why) }
@@ -103,5 +105,5 @@ export async function runSingle (opts: NormalizedClusterOptions): Promise<Worker
     process.once('SIGINT', onSignal)
     process.on('SIGHUP', () => opts.logger.warn({}, 'SIGHUP ignored: a rolling restart needs at least 2 workers'))
   }
-  return { role: 'single', app, stop, reload: unavailable('the app runs in a single process (workers: 1 or FLEET_CLUSTER=0)') }
+  return { role: 'single', app, stop, reload: unavailable('the app runs in a single process (workers: 1 or FLEET_CLUSTER=0)'), status: app.fleet.status }
 }
