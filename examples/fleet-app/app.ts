@@ -4,6 +4,8 @@ import fastifySession from '@fastify/session'
 import { serverOptions, type FleetSecureServerOptions } from 'fastify-fleet/server'
 import { fleetHsts } from 'fastify-fleet/hsts'
 import { fleetCors } from 'fastify-fleet/cors'
+// app.fleet's type (startCluster registers fleetWorker on the app)
+import type {} from 'fastify-fleet/cluster'
 import type { FleetAppConfig } from './config.js'
 import { sessionStore } from './session-store.js'
 import { INDEX_HTML } from './page.js'
@@ -55,9 +57,10 @@ export async function buildApp ({ config, sessionSecret, logger = false }: Build
     await app.register(fleetCors, { origin: config.corsOrigins, credentials: true, allowedHeaders: ['content-type'] })
   }
   await app.register(fastifyCookie)
+  const store = await sessionStore(config, app)
   await app.register(fastifySession, {
     secret: sessionSecret,
-    store: await sessionStore(config, app),
+    store,
     saveUninitialized: false,
     cookie: { secure: true, httpOnly: true, sameSite: 'lax', maxAge: 24 * 3600_000 }
   })
@@ -91,6 +94,15 @@ export async function buildApp ({ config, sessionSecret, logger = false }: Build
     await request.session.destroy()
     return await reply.code(204).send()
   })
+
+  // the page's live panel: who answered this request and how, the session store, the workers
+  // (app.fleet is there under startCluster, which registers fleetWorker; not in a bare buildApp)
+  app.get('/fleet', async (request) => ({
+    answeredBy: { pid: process.pid, workerId: app.hasDecorator('fleet') ? app.fleet.workerId : 0, host: config.hostName },
+    protocol: request.raw.httpVersion === '2.0' ? 'h2' : `http/${request.raw.httpVersion}`,
+    sessionStore: { name: config.sessionStore, stats: store.stats() },
+    workers: app.hasDecorator('fleet') ? (await app.fleet.status()).workers : []
+  }))
 
   app.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(INDEX_HTML))
 

@@ -220,3 +220,17 @@ test('CORS_ORIGINS lets a browser app on another origin call the API with creden
   const res = await h2Request(none, '/health', { ca: pki.root.cert, headers: { origin: 'https://app.example.com' } })
   t.equal(res.headers['access-control-allow-origin'], undefined, 'no CORS without CORS_ORIGINS')
 })
+
+test('GET /fleet: who answered and how, the session store\'s counters; no workers without startCluster', async (t) => {
+  const origin = await start(t)
+  for (const [send, protocol] of [[h2Request, 'h2'], [h1Request, 'http/1.1']] as const) {
+    const res = await send(origin, '/fleet', { ca: pki.root.cert })
+    t.equal(res.status, 200)
+    const fleet = JSON.parse(res.body)
+    t.same(fleet.answeredBy, { pid: process.pid, workerId: 0, host: hostname() })
+    t.equal(fleet.protocol, protocol)
+    t.equal(fleet.sessionStore.name, 'memory')
+    t.match(fleet.sessionStore.stats, { hits: 0, misses: 0, errors: 0, breaker: 'closed' })
+    t.same(fleet.workers, [], 'a bare buildApp has no cluster to report')
+  }
+})
