@@ -21,6 +21,8 @@ export interface BuildOptions {
   config: FleetAppConfig
   /** The session secret for this run (config's, or one the primary made). */
   sessionSecret: string
+  /** `startCluster`'s worker id: `0` in a single process (then the per-process store does not warn). */
+  workerId?: number
   logger?: boolean | { level: string, stream?: { write: (line: string) => void } }
 }
 
@@ -40,7 +42,7 @@ async function listenerOptions (config: FleetAppConfig): Promise<FleetSecureServ
  * from the X-Forwarded-* headers of those addresses only, so HSTS, secure cookies and the redirect
  * follow what the proxy saw, and a client that sends its own X-Forwarded-Proto is not believed.
  */
-export async function buildApp ({ config, sessionSecret, logger = false }: BuildOptions) {
+export async function buildApp ({ config, sessionSecret, workerId = 0, logger = false }: BuildOptions) {
   const app = fastify({
     ...await listenerOptions(config),
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
@@ -57,7 +59,7 @@ export async function buildApp ({ config, sessionSecret, logger = false }: Build
     await app.register(fleetCors, { origin: config.corsOrigins, credentials: true, allowedHeaders: ['content-type'] })
   }
   await app.register(fastifyCookie)
-  const store = await sessionStore(config, app)
+  const store = await sessionStore(config, app, workerId !== 0)
   await app.register(fastifySession, {
     secret: sessionSecret,
     store,

@@ -1,4 +1,3 @@
-import cluster from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { startCluster } from 'fastify-fleet/cluster'
 import { httpsRedirectServer } from 'fastify-fleet/hsts'
@@ -8,8 +7,10 @@ import { ConfigError, readConfig, type FleetAppConfig } from './config.js'
 /**
  * The demo's entry point (`npm start`), run by the primary and by every worker: startCluster()
  * forks WORKERS workers serving the app (replaced when they die, drained on SIGTERM/SIGINT,
- * restarted one at a time on SIGHUP); the primary also runs the HTTP→HTTPS redirect listener.
- * WORKERS=1 (or FLEET_CLUSTER=0) runs everything in this process.
+ * restarted one at a time on SIGHUP). Its `primary` step runs in the primary alone: the
+ * HTTP→HTTPS redirect listener, and the session secret every worker gets over IPC (random for
+ * this run when SESSION_SECRET is unset). WORKERS=1 (or FLEET_CLUSTER=0) runs everything in this
+ * process.
  */
 const log = (msg: string, extra: Record<string, unknown> = {}): void => {
   process.stdout.write(JSON.stringify({ time: Date.now(), pid: process.pid, msg, ...extra }) + '\n')
@@ -17,11 +18,10 @@ const log = (msg: string, extra: Record<string, unknown> = {}): void => {
 
 const urlHost = (host: string): string => host.includes(':') ? `[${host}]` : host
 
-/** Workers get the primary's session secret (random for this run when SESSION_SECRET is unset). */
-const SECRET_ENV = 'FLEET_APP_SESSION_SECRET'
+const nothing = async (): Promise<void> => {}
 
 async function runRedirect (config: FleetAppConfig): Promise<() => Promise<void>> {
-  if (config.redirectPort === 0) return async () => {}
+  if (config.redirectPort === 0) return nothing
   const redirect = await httpsRedirectServer({
     port: config.redirectPort,
     host: config.host,
@@ -35,20 +35,19 @@ async function runRedirect (config: FleetAppConfig): Promise<() => Promise<void>
 
 async function main (): Promise<void> {
   const config = readConfig()
-  let secret = process.env[SECRET_ENV]
-  if (!cluster.isWorker) {
-    secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
-    if (config.sessionSecret === undefined) log('SESSION_SECRET is not set: sessions use a random secret for this run')
-  }
-  // the primary (or the single process) also serves the redirect; startCluster closes it last
-  const onStop = cluster.isWorker ? undefined : await runRedirect(config)
+  // set by the primary step; startCluster closes it last
+  let closeRedirect = nothing
   const handle = await startCluster({
     workers: config.workers,
     listen: { port: config.port, host: config.host },
     readyTimeout: config.readyTimeout,
-    env: { [SECRET_ENV]: secret as string },
-    build: async () => await buildApp({ config, sessionSecret: secret as string, logger: { level: config.logLevel } }),
-    ...(onStop === undefined ? {} : { onStop })
+    primary: async () => {
+      if (config.sessionSecret === undefined) log('SESSION_SECRET is not set: sessions use a random secret for this run')
+      closeRedirect = await runRedirect(config)
+      return { sessionSecret: config.sessionSecret ?? randomBytes(32).toString('base64url') }
+    },
+    build: async ({ workerId, shared }) => await buildApp({ config, sessionSecret: shared.sessionSecret, workerId, logger: { level: config.logLevel } }),
+    onStop: async () => { await closeRedirect() }
   })
   if (handle.role === 'worker') return
   log('listening', { url: `${config.protocol}://${urlHost(config.host)}:${config.port}`, workers: config.workers })

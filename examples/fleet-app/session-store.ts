@@ -1,4 +1,3 @@
-import cluster from 'node:cluster'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 import { ClusterStore, MemcachedStore, MemoryStore, MySqlStore, PostgresStore, RedisStore, TieredStore } from 'fastify-fleet/session'
@@ -24,7 +23,7 @@ export interface StoreHost {
  * (in production, run the SQL file the package ships in your migrations). `inWorker`: whether this
  * process is one worker of several.
  */
-export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker = cluster.isWorker): Promise<FleetAppStore> {
+export async function sessionStore (config: FleetAppConfig, app: StoreHost, inWorker: boolean): Promise<FleetAppStore> {
   if (config.sessionStore === 'cluster') return new ClusterStore({ logger: app.log })
   if (config.sessionStore === 'redis') return await shared(config, app, await redisStore(config, app))
   if (config.sessionStore === 'tiered') {

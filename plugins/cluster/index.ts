@@ -24,10 +24,11 @@ export { ENV, missingFleetPrimary, TOPICS } from './names.js'
  * Runs the app on every core: in the primary, forks `workers` workers, replaces the ones that die
  * (with backoff, stopping on a crash loop), kills the unresponsive, drains all on SIGTERM/SIGINT and
  * restarts them one at a time on SIGHUP; in a worker, builds the app with `fleetWorker`, listens and
- * says it is ready. Call it from the entry point, which runs in the primary and in every worker.
+ * says it is ready. Call it from the entry point, which runs in the primary and in every worker;
+ * `primary` runs in the primary only, and what it resolves to reaches every `build` as `shared`.
  * `workers: 1` or `FLEET_CLUSTER=0` runs the app in this process. Invalid options reject.
  */
-export async function startCluster (options: StartClusterOptions): Promise<PrimaryHandle | WorkerHandle> {
+export async function startCluster<S = undefined> (options: StartClusterOptions<S>): Promise<PrimaryHandle | WorkerHandle> {
   const opts = normalizeOptions(options)
   if (cluster.isWorker) {
     try {
@@ -39,5 +40,5 @@ export async function startCluster (options: StartClusterOptions): Promise<Prima
     }
   }
   if (opts.inProcess) return await runSingle(opts)
-  return runPrimary(opts)
+  return runPrimary(opts, await opts.primary())
 }

@@ -15,6 +15,8 @@ export const ENV = {
 
 /** Bus topics. */
 export const TOPICS = {
+  /** worker → primary: what `primary` (the setup option) resolved to, for `build`'s `shared`. */
+  shared: 'fleet:shared',
   /** worker → primary: listening, with its address. */
   ready: 'fleet:ready',
   /** primary → worker: the heartbeat; the worker answers with its memory and event-loop delay. */

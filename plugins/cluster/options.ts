@@ -15,9 +15,11 @@ export interface ClusterLogger {
 export type AnyFastifyInstance = FastifyInstance<any, any, any, any, any>
 
 /** What `build` receives. */
-export interface BuildContext {
+export interface BuildContext<S = undefined> {
   /** This worker's `cluster.worker.id`; `0` in a single process. */
   workerId: number
+  /** What `primary` resolved to in the primary (a copy, over IPC); `undefined` without `primary`. */
+  shared: S
 }
 
 /** Restart policy of workers that die unexpectedly. */
@@ -60,10 +62,19 @@ export interface RestartOptions {
   minUptime?: number
 }
 
-/** Options of `startCluster()`. */
-export interface StartClusterOptions {
+/** Options of `startCluster()`; `S`: what `primary` resolves to. */
+export interface StartClusterOptions<S = undefined> {
+  /**
+   * Runs once in the primary (or the single process) before any worker starts: open what belongs
+   * to the machine rather than to a worker (a redirect listener; close it in `onStop`), make what
+   * every worker must share (a session secret). What it resolves to reaches every worker's `build`
+   * as `shared`, over IPC (so as JSON: plain objects, arrays, strings, numbers, booleans, null),
+   * never through the environment. A rejection rejects `startCluster()`, before any fork.
+   * @default undefined
+   */
+  primary?: () => S | Promise<S>
   /** Builds the worker's app (called in each worker, or once in a single process). */
-  build: (context: BuildContext) => AnyFastifyInstance | Promise<AnyFastifyInstance>
+  build: (context: BuildContext<S>) => AnyFastifyInstance | Promise<AnyFastifyInstance>
   /**
    * Where the app listens (passed to `app.listen()`).
    * @default { port: 3000, host: '127.0.0.1' }
@@ -143,7 +154,8 @@ export const DEFAULTS = {
 } as const satisfies Partial<StartClusterOptions>
 
 export interface NormalizedClusterOptions {
-  build: StartClusterOptions['build']
+  primary: () => unknown
+  build: (context: BuildContext<unknown>) => AnyFastifyInstance | Promise<AnyFastifyInstance>
   listen: { port: number, host: string }
   workers: number
   inProcess: boolean
@@ -173,7 +185,7 @@ export function jsonLogger (write: (line: string) => void = (line) => { process.
   return { info: line(30), warn: line(40), error: line(50) }
 }
 
-const OPTION_KEYS = ['build', 'listen', 'workers', 'shutdownTimeout', 'readyTimeout', 'heartbeatInterval', 'heartbeatTimeout', 'restart', 'env', 'signals', 'onStop', 'logger']
+const OPTION_KEYS = ['primary', 'build', 'listen', 'workers', 'shutdownTimeout', 'readyTimeout', 'heartbeatInterval', 'heartbeatTimeout', 'restart', 'env', 'signals', 'onStop', 'logger']
 
 /** Validates `startCluster()`'s options (never touching the caller's object). */
 export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = process.env): NormalizedClusterOptions {
@@ -181,7 +193,7 @@ export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = proce
   check.known(options, OPTION_KEYS)
   // required: no fallback
   if (typeof options.build !== 'function') check.invalid('build', `expected a function, got ${show(options.build)}`)
-  const build = options.build as StartClusterOptions['build']
+  const build = options.build as NormalizedClusterOptions['build']
 
   const listenIn = check.object('listen', options.listen ?? DEFAULTS.listen)
   check.known(listenIn, ['port', 'host'], 'listen.')
@@ -213,6 +225,7 @@ export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = proce
   if (heartbeatTimeout < heartbeatInterval) check.invalid('heartbeatTimeout', `must be at least heartbeatInterval (${heartbeatInterval}), got ${heartbeatTimeout}`)
 
   return {
+    primary: check.fn('primary', options.primary, () => undefined),
     build,
     listen: { port, host },
     workers,

@@ -61,7 +61,7 @@ interface Tracked extends WorkerInfo, Pick<WorkerStatus, 'memory' | 'eventLoopDe
 }
 
 /** The primary: forks, watches, replaces, reloads and stops the workers. */
-export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
+export function runPrimary (opts: NormalizedClusterOptions, shared: unknown): PrimaryHandle {
   const { logger } = opts
   const events = new EventEmitter()
   const bus = new PrimaryBusHub((err) => logger.error({ err: (err as Error)?.message ?? String(err) }, 'bus listener failed'))
@@ -88,6 +88,8 @@ export function runPrimary (opts: NormalizedClusterOptions): PrimaryHandle {
     return true
   })
   bus.handle(TOPICS.status, () => status())
+  // IPC drops undefined: null stands for it, and the worker turns it back
+  bus.handle(TOPICS.shared, () => ({ shared: shared ?? null, none: shared === undefined }))
 
   const info = (t: Tracked): WorkerInfo => ({ id: t.id, pid: t.pid, slot: t.slot, state: t.state, startedAt: t.startedAt })
 

@@ -24,8 +24,8 @@ const isFastify = (value: unknown): value is FastifyInstance =>
   typeof (value as FastifyInstance).listen === 'function' && typeof (value as FastifyInstance).register === 'function'
 
 /** Builds the app with `fleetWorker` registered, and listens. */
-async function startApp (opts: NormalizedClusterOptions, workerId: number): Promise<FastifyInstance> {
-  const app = await opts.build({ workerId })
+async function startApp (opts: NormalizedClusterOptions, workerId: number, shared: unknown): Promise<FastifyInstance> {
+  const app = await opts.build({ workerId, shared })
   if (!isFastify(app)) throw new FST_FLEET_CLUSTER_INVALID_APP(app === null ? 'null' : typeof app)
   await app.register(fleetWorker, { shutdownTimeout: opts.shutdownTimeout })
   await app.listen(opts.listen)
@@ -53,7 +53,8 @@ function stopper (app: FastifyInstance): () => Promise<number> {
 export async function runWorker (opts: NormalizedClusterOptions): Promise<WorkerHandle> {
   const bus = clusterBus()
   sampleEventLoop()
-  const app = await startApp(opts, (cluster.worker as Worker).id)
+  const answer = await bus.request<{ shared: unknown, none: boolean }>(TOPICS.shared, null, { timeout: opts.readyTimeout })
+  const app = await startApp(opts, (cluster.worker as Worker).id, answer.none ? undefined : answer.shared)
   const stop = stopper(app)
   const stopAndExit = (): void => {
     // the worker's own entry point (startCluster) ends the process once the app is closed
@@ -84,7 +85,7 @@ const unavailable = (why: string) => async (): Promise<never> => { throw new FST
 
 /** One process, no fork (`workers: 1` or `FLEET_CLUSTER=0`). */
 export async function runSingle (opts: NormalizedClusterOptions): Promise<WorkerHandle> {
-  const app = await startApp(opts, 0)
+  const app = await startApp(opts, 0, await opts.primary())
   const stopApp = stopper(app)
   let stopping: Promise<number> | undefined
   const stop = async (): Promise<number> => {
