@@ -18,7 +18,7 @@ import { unavailable } from '../helpers/services.js'
 t.setTimeout(900_000)
 
 /**
- * Failed requests (5xx) are allowed from the kill until this many ms after it. Measured: 5.2–5.4 s,
+ * Failed requests (5xx) are allowed from the kill until this many ms after it. Measured: 5.2–6.8 s,
  * the sentinel naming the replica after 1.3–2.5 s; the rest is each session store's circuit
  * breaker, open for 5 s after its first 5 failed calls.
  */
