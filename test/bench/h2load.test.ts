@@ -10,6 +10,7 @@ import { generate } from 'selfsigned'
 import t from 'tap'
 import { h2loadArgs, h2loadResult, parseH2loadDuration, parseH2loadOutput, type H2loadSummary } from '../../bench/lib/h2load-pure.js'
 import type { LoadRequest } from '../../bench/lib/scenario.js'
+import { requireH2load } from '../helpers/drain-h2load.js'
 import { errorOf } from '../helpers/errors.js'
 
 // The fixtures are h2load 1.52 (nghttp2-client) output captured from real runs; see fixtures/README.md.
@@ -241,6 +242,7 @@ t.test('h2loadArgs: method as a :method header, headers, body file', async (t) =
 })
 
 t.test('real run: h2loadArgs drive h2load for 1 s, POST with a header and a body file', async (t) => {
+  if (!await requireH2load(t)) return
   const dir = t.testdir({ body: BODY })
   const bodyFile = join(dir, 'body')
   const request: LoadRequest = { method: 'POST', path: '/echo', headers: { 'x-bench': 'yes' }, body: BODY }
@@ -266,6 +268,7 @@ t.test('real run: h2loadArgs drive h2load for 1 s, POST with a header and a body
 })
 
 t.test('real runs with a request count: exact figures for 2xx, 4xx and 3xx answers', async (t) => {
+  if (!await requireH2load(t)) return
   const cases: Array<[string, H2loadSummary['requests'], H2loadSummary['status'], number]> = [
     ['/', { total: 20, started: 20, done: 20, succeeded: 20, failed: 0, errored: 0, timeout: 0 }, { '2xx': 20, '3xx': 0, '4xx': 0, '5xx': 0 }, 0],
     ['/missing', { total: 20, started: 20, done: 20, succeeded: 0, failed: 20, errored: 0, timeout: 0 }, { '2xx': 0, '3xx': 0, '4xx': 20, '5xx': 0 }, 20],
@@ -283,6 +286,7 @@ t.test('real runs with a request count: exact figures for 2xx, 4xx and 3xx answe
 })
 
 t.test('real run over http: h2c with prior knowledge', async (t) => {
+  if (!await requireH2load(t)) return
   const parsed = parseH2loadOutput(await h2load(['-n', '10', '-c', '1', '-m', '1', '-t', '1', `${h2cOrigin}/`]))
   t.equal(parsed.protocol, 'h2c')
   t.strictSame(parsed.requests, { total: 10, started: 10, done: 10, succeeded: 10, failed: 0, errored: 0, timeout: 0 })
@@ -290,6 +294,7 @@ t.test('real run over http: h2c with prior knowledge', async (t) => {
 })
 
 t.test('real run against a closed port: nothing measured', async (t) => {
+  if (!await requireH2load(t)) return
   const probe = createServer()
   const port = await listen(probe)
   await close(probe)

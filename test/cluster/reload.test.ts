@@ -5,7 +5,7 @@ import t, { test } from 'tap'
 import { freePort } from '../helpers/ports.js'
 import { msg, startFixture, type FixtureProcess } from '../helpers/fixture-process.js'
 import { selfSignedPair, type KeyPair } from '../helpers/tls.js'
-import { h2loadRun, newTally, wrkRun, type Tally } from '../helpers/load-tools.js'
+import { h2loadRun, newTally, requireLoadTools, wrkRun, type Tally } from '../helpers/load-tools.js'
 
 const APP = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url))
 let tls: KeyPair
@@ -37,6 +37,7 @@ async function reloadUnderLoad (app: FixtureProcess, load: (tally: Tally) => Pro
 }
 
 test('SIGHUP under load replaces every worker one at a time and fails no request, over HTTP/2 and HTTP/1.1', async (t) => {
+  if (!(await requireLoadTools(t))) return
   const port = await freePort()
   const app = startFixture(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(port), WORKERS: '2', READY_TIMEOUT: '60000' })
   await app.waitForCount(msg('worker ready'), 2, 'two workers', 60_000)

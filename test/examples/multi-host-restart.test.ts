@@ -1,11 +1,9 @@
 // examples/multi-host: SIGHUP to the launcher restarts each host's workers in turn, under load
 // through nginx (h2load over HTTP/2, then wrk over HTTP/1.1), and no request fails.
 import t, { test } from 'tap'
-import { requireH2load } from '../helpers/drain-h2load.js'
 import type { FixtureProcess, LogLine } from '../helpers/fixture-process.js'
-import { h2loadRun, newTally, runTool, wrkRun, type Tally } from '../helpers/load-tools.js'
+import { h2loadRun, newTally, requireLoadTools, wrkRun, type Tally } from '../helpers/load-tools.js'
 import { browser, launch, login, own, stopsCleanly } from '../helpers/multi-host.js'
-import { unavailable } from '../helpers/services.js'
 
 // nine processes under the TypeScript loader, and their replacements, on a shared machine
 t.setTimeout(900_000)
@@ -40,9 +38,7 @@ async function restartUnderLoad (fx: FixtureProcess, load: (tally: Tally) => Pro
 }
 
 test('SIGHUP to the launcher under h2load, then wrk, through nginx: every worker of every host replaced, no request failed', async (t) => {
-  if (!(await requireH2load(t))) return
-  const wrk = await runTool('wrk', ['--version']).catch((err: Error) => err.message)
-  if (!wrk.includes('wrk')) return unavailable(t, `wrk unavailable (Debian/Ubuntu: apt-get install wrk): ${wrk}`)
+  if (!(await requireLoadTools(t))) return
   const run = await launch(t, { WORKERS: '2' })
   if (run === null) return
   const b = browser(run.origin)

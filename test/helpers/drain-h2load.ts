@@ -14,11 +14,16 @@ import { unavailable } from './services.js'
 /** 4 connections × 10 streams for 2 s against `/work` (`WORK_MS` each); the shutdown starts 400 ms into the load. */
 export const H2LOAD_ARGS = ['-D', '2', '-c', '4', '-m', '10', '-t', '1']
 
+/** The last line of `stderr` that says something (npm ends with where its log is: not the reason). */
+const lastWords = (stderr: string): string | undefined =>
+  stderr.trim().split('\n').filter((line) => line.trim() !== '' && !line.includes('A complete log of this run')).pop()
+
 function run (file: string, args: string[], timeout: number): Promise<{ stdout: string } | { error: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { timeout, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      const why = lastWords(stderr)
       if (err === null) resolve({ stdout })
-      else resolve({ error: `${err.message.split('\n')[0] as string}${stderr === '' ? '' : `: ${stderr.trim().split('\n').pop() as string}`}` })
+      else resolve({ error: `${err.message.split('\n')[0] as string}${why === undefined ? '' : `: ${why}`}` })
     })
   })
 }
@@ -34,13 +39,20 @@ export async function requireH2load (t: Test): Promise<boolean> {
 }
 
 /**
+ * npx options: a Node already in npm's cache is used without asking the registry, and without a
+ * registry (offline) npx gives up after about 5 s instead of 70 s (its default retries wait 10 s
+ * then 60 s): a test file has two minutes for everything, and may need two or three versions.
+ */
+const NPX_OPTIONS = ['--prefer-offline', '--fetch-retries=2', '--fetch-retry-mintimeout=1000', '--fetch-retry-maxtimeout=4000']
+
+/**
  * The executable of Node `major` (`process.execPath` when it is this process's major), through
- * `npx -y node@<major>` (a download the first time); `null` after applying the policy when npx
- * fails (no network, no registry).
+ * `npx -y node@<major>` (a download the first time, then npm's cache); `null` after applying the
+ * policy when npx fails (no network, no registry, and not in the cache).
  */
 export async function nodeExecutable (t: Test, major: number): Promise<string | null> {
   if (Number(process.versions.node.split('.')[0]) === major) return process.execPath
-  const found = await run('npx', ['-y', `node@${major}`, '-p', 'process.execPath'], 180_000)
+  const found = await run('npx', [...NPX_OPTIONS, '-y', `node@${major}`, '-p', 'process.execPath'], 180_000)
   if ('error' in found) return unavailable(t, `Node ${major} unavailable through npx -y node@${major}: ${found.error}`)
   return found.stdout.trim().split('\n').pop() as string
 }

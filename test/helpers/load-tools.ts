@@ -3,7 +3,10 @@
  * tally: how the rolling-restart and failure tests put a server under steady load.
  */
 import { spawn } from 'node:child_process'
+import type { Test } from 'tap'
 import { parseH2loadOutput } from '../../bench/lib/h2load-pure.js'
+import { requireH2load } from './drain-h2load.js'
+import { unavailable } from './services.js'
 
 /** What the runs so far did. `failed`: socket errors and timeouts; `notOk`: 4xx and 5xx answers. */
 export interface Tally { runs: number, done: number, failed: number, notOk: number }
@@ -20,6 +23,15 @@ export async function runTool (command: string, args: string[]): Promise<string>
     child.once('error', reject)
     child.once('close', () => resolve(out))
   })
+}
+
+/** Whether h2load and wrk both run; when one does not, applies the services policy and resolves with `false`. */
+export async function requireLoadTools (t: Test): Promise<boolean> {
+  if (!(await requireH2load(t))) return false
+  const wrk = await runTool('wrk', ['--version']).catch((err: Error) => err.message)
+  if (wrk.includes('wrk')) return true
+  unavailable(t, `wrk unavailable (Debian/Ubuntu: apt-get install wrk): ${wrk}`)
+  return false
 }
 
 /** Extra request headers, as `name: value`. */

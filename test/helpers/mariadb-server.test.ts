@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
@@ -7,7 +8,7 @@ import mysql from 'mysql2/promise'
 import t, { type Test } from 'tap'
 import { startMariaDbServer, type MariaDbServerTest } from './mariadb-server.js'
 import { findCommand, processesIn } from './server-process.js'
-import { probeService } from './services.js'
+import { probeService, unavailable } from './services.js'
 
 /** A `t`-like object that records the policy and the teardowns. */
 function recorder (): MariaDbServerTest & { calls: Array<[string, string]>, teardowns: Array<() => unknown> } {
@@ -60,6 +61,25 @@ async function answers (url: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether the installer (`mariadb-install-db`, as `startMariaDbServer()` runs it) and, unless
+ * `installerOnly`, the server can be run; when not, applies the policy (skip, or fail with
+ * `CI=true`), with `startMariaDbServer()`'s reason. For the tests that need them but do not
+ * start a server with `t` itself.
+ */
+function mariaDbRuns (t: Test, installerOnly = false): boolean {
+  const commands: Array<[string, string[]]> = [['mariadb-install-db', ['--help']]]
+  if (!installerOnly) commands.push([findCommand('mariadbd', ['/usr/sbin', '/usr/libexec']), ['--version']])
+  for (const [command, args] of commands) {
+    const { error } = spawnSync(command, args, { stdio: 'ignore', timeout: 10_000 })
+    if (error !== undefined) {
+      unavailable(t, `cannot run MariaDB: ${error.message}`)
+      return false
+    }
+  }
+  return true
+}
+
 /** Whether `promise` settles within `ms`. */
 async function settlesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
   const settled = promise.then(() => true, () => true)
@@ -93,6 +113,8 @@ t.test('no MariaDB: skip, or fail with CI=true', async t => {
   t.equal(await startMariaDbServer(ci, { installCommand, env: { CI: 'true' } }), null)
   t.same(ci.calls, [['fail', `cannot run MariaDB: spawn ${installCommand} ENOENT (CI=true: a required service must be available)`]])
 
+  // the real installer, then no server
+  if (!mariaDbRuns(t, true)) return
   const command = join(t.testdirName, 'no-such-mariadbd')
   const noServer = recorder()
   t.equal(await startMariaDbServer(noServer, { command, env: {} }), null)
@@ -118,6 +140,7 @@ t.test('an installer that fails is an error with its output', async t => {
 })
 
 t.test('a taken port is an error that says so', async t => {
+  if (!mariaDbRuns(t)) return
   const tmp = privateTmp(t)
   const busy = net.createServer().listen(0, '127.0.0.1')
   await once(busy, 'listening')

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
@@ -8,7 +8,7 @@ import pg from 'pg'
 import t, { type Test } from 'tap'
 import { postgresBinDir, startPostgresServer, type PostgresServerHandle, type PostgresServerTest } from './postgres-server.js'
 import { processesIn, serverAccount, signalEach, stopAll, systemUser, threadStates } from './server-process.js'
-import { probeService } from './services.js'
+import { probeService, unavailable } from './services.js'
 
 /** A `t`-like object that records the policy and the teardowns. */
 function recorder (): PostgresServerTest & { calls: Array<[string, string]>, teardowns: Array<() => unknown> } {
@@ -62,6 +62,22 @@ async function answers (url: string): Promise<boolean> {
   } finally {
     await client.end()
   }
+}
+
+/**
+ * Whether `initdb` and `postgres` (where `startPostgresServer()` finds them) can be run; when not,
+ * applies the policy (skip, or fail with `CI=true`), with `startPostgresServer()`'s reason. For the
+ * tests that need them but do not start a server with `t` itself.
+ */
+function postgresRuns (t: Test): boolean {
+  for (const name of ['initdb', 'postgres']) {
+    const { error } = spawnSync(join(postgresBinDir(), name), ['--version'], { stdio: 'ignore', timeout: 10_000 })
+    if (error !== undefined) {
+      unavailable(t, `cannot run PostgreSQL: ${error.message}`)
+      return false
+    }
+  }
+  return true
 }
 
 /** Whether `promise` settles within `ms`. */
@@ -176,6 +192,7 @@ t.test('an initdb that fails is an error with its output', async t => {
 })
 
 t.test('a taken port is an error that says so', async t => {
+  if (!postgresRuns(t)) return
   const tmp = privateTmp(t)
   const busy = net.createServer().listen(0, '127.0.0.1')
   await once(busy, 'listening')
