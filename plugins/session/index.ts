@@ -14,7 +14,7 @@ export type { BreakerState } from './circuit-breaker.js'
 export type { SessionCookieRecord, SessionInput, SessionRecord } from './record.js'
 export {
   RedisStore, type RedisStoreOptions, type RedisClientLike, type IoRedisLike, type NodeRedisLike, type NodeRedisClusterLike,
-  type NodeRedisSentinelLike
+  type NodeRedisSentinelLike, type RedisWaitReplicas
 } from './stores/redis.js'
 export { FST_FLEET_SESSION_REDIS_UNBOUNDED_QUEUE } from './stores/redis-errors.js'
 export { ClusterStore, type ClusterStoreOptions } from './stores/cluster.js'

@@ -3,7 +3,7 @@
  * watching them as `mymaster` (quorum 1, down after 500 ms), stopped by the test's teardown. Only
  * the processes it spawned are ever signalled.
  */
-import { execFile, spawn } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -25,6 +25,8 @@ export interface RedisSentinelHandle {
   cli: (port: number, ...args: string[]) => Promise<string>
   /** The port of the master the sentinel names now. */
   currentMaster: () => Promise<number>
+  /** Sends `signal` to the redis-server of `port` (one this setup spawned), e.g. SIGSTOP / SIGCONT to freeze a replica. */
+  signal: (port: number, signal: NodeJS.Signals) => void
 }
 
 async function until (what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
@@ -47,12 +49,16 @@ export async function startRedisSentinel (t: RedisServerTest): Promise<RedisSent
   }
   const { dir, children } = await scratchProcesses(t, 'fleet-sentinel-')
   const [master, replica, sentinel] = [await freePort(), await freePort(), await freePort()] as [number, number, number]
-  const server = (...args: string[]): void => {
-    children.push(spawn('redis-server', args, { stdio: 'ignore' }))
+  const byPort = new Map<number, ChildProcess>()
+  const server = (port: number, ...args: string[]): void => {
+    const child = spawn('redis-server', args, { stdio: 'ignore' })
+    children.push(child)
+    byPort.set(port, child)
   }
-  const base = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
-  server('--port', String(master), ...base)
-  server('--port', String(replica), ...base, '--replicaof', '127.0.0.1', String(master))
+  // a replica's first sync at once, not after the 5 s Redis waits for more replicas to share it
+  const base = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0']
+  server(master, '--port', String(master), ...base)
+  server(replica, '--port', String(replica), ...base, '--replicaof', '127.0.0.1', String(master))
   const conf = join(dir, 'sentinel.conf')
   await writeFile(conf, [
     `port ${sentinel}`, 'bind 127.0.0.1', `dir ${dir}`,
@@ -60,7 +66,7 @@ export async function startRedisSentinel (t: RedisServerTest): Promise<RedisSent
     `sentinel down-after-milliseconds ${SENTINEL_NAME} 500`,
     `sentinel failover-timeout ${SENTINEL_NAME} 5000`, ''
   ].join('\n'))
-  server(conf, '--sentinel')
+  server(sentinel, conf, '--sentinel')
   const cli = async (port: number, ...args: string[]): Promise<string> => (await run('redis-cli', ['-p', String(port), ...args])).stdout
   for (const port of [master, replica, sentinel]) {
     await until(`port ${port} answers`, async () => (await probeService('redis', `redis://127.0.0.1:${port}`, { timeout: 500 })).ok)
@@ -68,5 +74,6 @@ export async function startRedisSentinel (t: RedisServerTest): Promise<RedisSent
   await until('the replica is in sync', async () => (await cli(replica, 'info', 'replication')).includes('master_link_status:up'))
   await until('the sentinel sees the replica', async () => (await cli(sentinel, 'sentinel', 'replicas', SENTINEL_NAME)).includes(String(replica)))
   const currentMaster = async (): Promise<number> => Number((await cli(sentinel, 'sentinel', 'get-master-addr-by-name', SENTINEL_NAME)).trim().split('\n')[1])
-  return { master, replica, sentinel, cli, currentMaster }
+  const signal = (port: number, name: NodeJS.Signals): void => { (byPort.get(port) as ChildProcess).kill(name) }
+  return { master, replica, sentinel, cli, currentMaster, signal }
 }

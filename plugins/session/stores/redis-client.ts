@@ -13,6 +13,8 @@ export interface IoRedisLike {
   status: string
   call: (command: string, ...args: string[]) => Promise<unknown>
   multi: () => IoRedisMultiLike
+  /** Commands sent together on the client's one connection, without `MULTI`. */
+  pipeline: () => IoRedisMultiLike
   quit: () => Promise<unknown>
   disconnect: () => void
   options: { enableOfflineQueue?: boolean, maxRetriesPerRequest?: number | null }
@@ -21,7 +23,7 @@ export interface IoRedisLike {
   nodes?: (role: 'master') => Array<{ call: (command: string, ...args: string[]) => Promise<unknown> }>
 }
 
-/** An ioredis transaction. */
+/** An ioredis transaction or pipeline. */
 export interface IoRedisMultiLike {
   call: (command: string, ...args: string[]) => IoRedisMultiLike
   exec: () => Promise<Array<[Error | null, unknown]> | null>
@@ -41,6 +43,8 @@ export interface NodeRedisLike {
 export interface NodeRedisMultiLike {
   addCommand: (args: string[]) => NodeRedisMultiLike
   exec: () => Promise<unknown[]>
+  /** The commands as a pipeline on one connection, without `MULTI`. */
+  execAsPipeline: () => Promise<unknown[]>
 }
 
 /** The part of a node-redis v5/v6 cluster (`createCluster()`, connected) the store uses. */
@@ -74,6 +78,8 @@ export interface NodeRedisSentinelLike {
 export interface NodeRedisSentinelMultiLike {
   addCommand: (isReadonly: boolean | undefined, args: string[]) => NodeRedisSentinelMultiLike
   exec: () => Promise<unknown[]>
+  /** The commands as a pipeline on one connection of the master pool, without `MULTI`. */
+  execAsPipeline: () => Promise<unknown[]>
 }
 
 /** A client `RedisStore` accepts. */
@@ -86,6 +92,12 @@ export interface RedisDriver {
   offline: () => string | null
   /** Sends a command about `key` (a cluster routes it to the key's slot). */
   send: (key: string, args: string[]) => Promise<unknown>
+  /**
+   * Sends commands in order on one connection, in one round trip and without `MULTI`, and gives
+   * their replies (rejects with the first error reply); `null` for a cluster client, which routes
+   * each command on its own. What `WAIT` needs: it counts the writes of the connection it runs on.
+   */
+  pipeline: ((commands: string[][]) => Promise<unknown[]>) | null
   /** A sender per master (one for a single server): where `SCAN` must run to see every key. */
   masters: () => Promise<Array<(args: string[]) => Promise<unknown>>>
   /** Closes the connection (`QUIT`, or a hard disconnect when that fails). */
@@ -105,6 +117,18 @@ function ioredisDriver (client: IoRedisLike): RedisDriver {
     offline: () => IOREDIS_DOWN.has(client.status) ? `the ioredis client is ${client.status}` : null,
     // ioredis finds the key of each command itself (EVALSHA's too) to route it in a cluster
     send: (_key, args) => client.call(args[0] as string, ...args.slice(1)),
+    pipeline: client.isCluster === true
+      ? null
+      : async (commands) => {
+        const pipeline = client.pipeline()
+        for (const args of commands) pipeline.call(args[0] as string, ...args.slice(1))
+        // (a pipeline's exec() never gives null: that is a transaction's aborted by WATCH)
+        const replies = await pipeline.exec() as Array<[Error | null, unknown]>
+        return replies.map(([err, reply]) => {
+          if (err !== null) throw err
+          return reply
+        })
+      },
     masters: async () => (client.nodes?.('master') ?? [client]).map((node) => (args: string[]) => node.call(args[0] as string, ...args.slice(1))),
     close: async () => {
       try {
@@ -126,6 +150,11 @@ function nodeRedisDriver (client: NodeRedisLike): RedisDriver {
     library: 'node-redis',
     offline: () => client.isOpen && !client.isReady ? 'the node-redis client is reconnecting' : null,
     send: (_key, args) => client.sendCommand(args),
+    pipeline: (commands) => {
+      const pipeline = client.multi()
+      for (const args of commands) pipeline.addCommand(args)
+      return pipeline.execAsPipeline()
+    },
     masters: async () => [(args) => client.sendCommand(args)],
     close: async () => {
       if (!client.isOpen) return
@@ -140,6 +169,7 @@ function nodeRedisClusterDriver (client: NodeRedisClusterLike): RedisDriver {
     library: 'node-redis',
     offline: () => client.isOpen && !client.isReady ? 'the node-redis cluster is reconnecting' : null,
     send: (key, args) => client.sendCommand(key, false, args),
+    pipeline: null,
     masters: async () => {
       const nodes = await Promise.all(client.masters.map((master) => client.nodeClient(master)))
       return nodes.map((node) => (args: string[]) => node.sendCommand(args))
@@ -157,6 +187,13 @@ function nodeRedisSentinelDriver (client: NodeRedisSentinelLike): RedisDriver {
     library: 'node-redis',
     offline: () => client.isOpen && !client.isReady ? 'the node-redis sentinel client is reconnecting' : null,
     send: (_key, args) => send(args),
+    // one lease of the master pool for the whole pipeline (a pool of several connections would
+    // spread separate commands over them)
+    pipeline: (commands) => {
+      const pipeline = client.multi()
+      for (const args of commands) pipeline.addCommand(false, args)
+      return pipeline.execAsPipeline()
+    },
     masters: async () => [send],
     close: async () => {
       if (client.isOpen) await client.close()

@@ -10,6 +10,14 @@ import { redisInvalidation } from './redis-invalidation.js'
 
 export type { IoRedisLike, NodeRedisClusterLike, NodeRedisLike, NodeRedisSentinelLike, RedisClientLike } from './redis-client.js'
 
+/** `RedisStore`'s `waitReplicas`: how many replicas must hold each write, and how long to wait for them. */
+export interface RedisWaitReplicas {
+  /** Replicas that must acknowledge the write (`WAIT`'s `numreplicas`), 1 or more. */
+  count: number
+  /** Milliseconds `WAIT` waits for them, 1 or more and less than the store's `timeout`. */
+  timeout: number
+}
+
 /** Options of `RedisStore`. */
 export interface RedisStoreOptions extends StoreOptions {
   /**
@@ -38,15 +46,43 @@ export interface RedisStoreOptions extends StoreOptions {
    * @default false (the client is yours: it stays open)
    */
   closeClient?: boolean
+  /**
+   * Durability across a failover. Redis replicates asynchronously, so a failover (Sentinel's or
+   * Cluster's, a `SENTINEL FAILOVER` too) promotes a replica that may lack the last writes the
+   * master acknowledged: a session just written reads as absent (the user is logged out) and one
+   * just destroyed comes back. With `{ count, timeout }`, each write (`set`, `touch`, `destroy`,
+   * `clear`) is followed by `WAIT count timeout` on the same connection, in the same round trip,
+   * and fails with `FST_FLEET_SESSION_BACKEND` (503) when fewer than `count` replicas acknowledged
+   * it within `timeout` ms (the write itself may have been applied). Costs the replicas' round trip
+   * on every write. Not with a cluster client (refused with `FST_FLEET_SESSION_INVALID_OPTION`):
+   * it routes each command on its own, so `WAIT` cannot be pinned to the connection of the write.
+   * @default false (a write is acknowledged by the master alone)
+   */
+  waitReplicas?: RedisWaitReplicas | false
 }
 
 export const REDIS_DEFAULTS = {
   prefix: 'sess:',
   scanCount: 100,
-  closeClient: false
+  closeClient: false,
+  waitReplicas: false
 } as const satisfies Required<Omit<RedisStoreOptions, 'client' | keyof StoreOptions>>
 
-const REDIS_KEYS = ['client', 'prefix', 'scanCount', 'closeClient'] as const
+const REDIS_KEYS = ['client', 'prefix', 'scanCount', 'closeClient', 'waitReplicas'] as const
+
+/** `waitReplicas` checked: `null` when off. */
+function waitReplicasOption (value: unknown, driver: RedisDriver): RedisWaitReplicas | null {
+  if (value === undefined || value === false) return null
+  const options = check.object('waitReplicas', value)
+  check.known(options, ['count', 'timeout'], 'waitReplicas.')
+  const required = undefined as unknown as number // (no default: a missing one is refused)
+  const count = check.number('waitReplicas.count', options.count, required, { min: 1, integer: true })
+  const timeout = check.number('waitReplicas.timeout', options.timeout, required, { min: 1, integer: true })
+  if (driver.pipeline === null) {
+    check.invalid('waitReplicas', 'not with a cluster client: it routes each command on its own, so WAIT cannot follow a write on its connection')
+  }
+  return { count, timeout }
+}
 
 /** `text` with the glob characters of `SCAN MATCH` escaped. */
 export const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&')
@@ -71,9 +107,12 @@ class RedisBackend implements SessionBackend {
   readonly #match: string
   readonly #scanCount: string
   readonly #closeClient: boolean
+  /** `WAIT`'s arguments after each write; `null`: no wait. */
+  readonly #wait: string[] | null
 
-  constructor (driver: RedisDriver, prefix: string, scanCount: number, closeClient: boolean) {
+  constructor (driver: RedisDriver, prefix: string, scanCount: number, closeClient: boolean, wait: RedisWaitReplicas | null) {
     this.#driver = driver
+    this.#wait = wait === null ? null : ['WAIT', String(wait.count), String(wait.timeout)]
     this.#prefix = prefix
     this.#match = `${globEscape(prefix)}*`
     this.#scanCount = String(scanCount)
@@ -96,15 +135,15 @@ class RedisBackend implements SessionBackend {
   }
 
   async write (sid: string, text: string, expiresAt: number): Promise<void> {
-    await this.#send(['SET', this.#key(sid), text, 'PXAT', String(Math.ceil(expiresAt))])
+    await this.#sendWrite(['SET', this.#key(sid), text, 'PXAT', String(Math.ceil(expiresAt))])
   }
 
   refresh (sid: string, expiresAt: number): Promise<boolean> {
-    return this.#send(['PEXPIREAT', this.#key(sid), String(Math.ceil(expiresAt))]).then((done) => Number(done) === 1)
+    return this.#sendWrite(['PEXPIREAT', this.#key(sid), String(Math.ceil(expiresAt))]).then((done) => Number(done) === 1)
   }
 
   async remove (sid: string): Promise<void> {
-    await this.#send(['DEL', this.#key(sid)])
+    await this.#sendWrite(['DEL', this.#key(sid)])
   }
 
   async count (): Promise<number> {
@@ -122,7 +161,7 @@ class RedisBackend implements SessionBackend {
 
   async clear (): Promise<void> {
     // one DEL per key: a multi-key DEL fails on a cluster when the keys live in different slots
-    await this.#scan(async (keys) => { await Promise.all(keys.map((key) => this.#send(['DEL', key]))) })
+    await this.#scan(async (keys) => { await Promise.all(keys.map((key) => this.#sendWrite(['DEL', key]))) })
   }
 
   async close (): Promise<void> {
@@ -158,6 +197,26 @@ class RedisBackend implements SessionBackend {
   }
 
   /**
+   * Sends a write; with `waitReplicas`, as the pipeline `CLIENT ID`, the write, `WAIT`, `CLIENT ID`
+   * on one connection (`WAIT` counts the writes of its own connection; the two ids prove that no
+   * reconnection, after which a client may resend the rest alone, came in between), and fails
+   * unless enough replicas acknowledged it.
+   */
+  #sendWrite (args: string[]): Promise<unknown> {
+    const wait = this.#wait
+    if (wait === null) return this.#send(args)
+    this.#online()
+    const pipeline = this.#driver.pipeline as (commands: string[][]) => Promise<unknown[]>
+    return pipeline([['CLIENT', 'ID'], args, wait, ['CLIENT', 'ID']]).then(([before, reply, acked, after]) => {
+      if (String(before) !== String(after)) throw new Error('the connection changed between the write and its WAIT: replication unknown')
+      if (Number(acked) < Number(wait[1])) {
+        throw new Error(`${String(acked)} of ${wait[1] as string} replicas acknowledged the write within ${wait[2] as string} ms (waitReplicas)`)
+      }
+      return reply
+    })
+  }
+
+  /**
    * The session and its expiry in one command and one round trip: `EVALSHA` of the read script,
    * or `EVAL` (which caches it) when the server does not know it yet (after a restart or a failover).
    */
@@ -182,7 +241,8 @@ class RedisBackend implements SessionBackend {
  * else one `EVALSHA` of a script that reads the text and its expiry (`GET` + `PEXPIRETIME`). `set` is
  * `SET ... PXAT`; a touch or an unchanged session is `PEXPIREAT`; `destroy` is `DEL`; `length`,
  * `ids` and `clear` `SCAN` for `<prefix>*` (`COUNT scanCount`) on every master of a cluster and
- * delete one key per command (no command spans two hash slots).
+ * delete one key per command (no command spans two hash slots). With `waitReplicas`, each of these
+ * writes goes as the pipeline `CLIENT ID`, the write, `WAIT`, `CLIENT ID` (one round trip).
  * Needs Redis 7.0 or later (`PEXPIRETIME`).
  *
  * When the client has lost its connection, calls fail at once with `FST_FLEET_SESSION_BACKEND`
@@ -200,7 +260,11 @@ export class RedisStore extends BackendStore {
     const prefix = check.string('prefix', own.prefix, REDIS_DEFAULTS.prefix, true)
     const scanCount = check.number('scanCount', own.scanCount, REDIS_DEFAULTS.scanCount, { min: 1, integer: true })
     const closeClient = check.boolean('closeClient', own.closeClient, REDIS_DEFAULTS.closeClient)
-    super(new RedisBackend(driver, prefix, scanCount, closeClient), common)
+    const wait = waitReplicasOption(own.waitReplicas, driver)
+    super(new RedisBackend(driver, prefix, scanCount, closeClient, wait), common)
+    if (wait !== null && wait.timeout >= this.options.timeout) {
+      check.invalid('waitReplicas.timeout', `expected less than timeout (${this.options.timeout} ms), got ${wait.timeout}`)
+    }
     this.#driver = driver
     this.#client = own.client as RedisClientLike
     this.#prefix = prefix
