@@ -5,7 +5,7 @@ import t, { test } from 'tap'
 import { freePort } from '../helpers/ports.js'
 import { msg, startFixture, type FixtureProcess } from '../helpers/fixture-process.js'
 import { selfSignedPair, type KeyPair } from '../helpers/tls.js'
-import { h2loadRun, newTally, requireLoadTools, wrkRun, type Tally } from '../helpers/load-tools.js'
+import { h2loadRun, loadThrough, requireLoadTools, wrkRun, type Tally } from '../helpers/load-tools.js'
 
 const APP = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url))
 let tls: KeyPair
@@ -23,17 +23,9 @@ const workerPids = (app: FixtureProcess, since: number): Set<number> => {
 async function reloadUnderLoad (app: FixtureProcess, load: (tally: Tally) => Promise<void>): Promise<{ tally: Tally, report: Record<string, unknown> }> {
   const from = app.lines.length
   const done = app.waitFor((l) => l.msg === 'rolling restart done' && app.lines.indexOf(l) >= from, 'the rolling restart', 150_000)
-  const state = { finished: false }
-  done.then(() => { state.finished = true }, () => { state.finished = true })
-  const tally = newTally()
-  const signal = setTimeout(() => app.child.kill('SIGHUP'), 1000)
-  // bounded: at most 60 runs of 3 s
-  for (let i = 0; i < 60 && !state.finished; i++) await load(tally)
-  clearTimeout(signal)
-  const report = await done
-  // and one more load on the new workers alone
-  await load(tally)
-  return { tally, report }
+  // at most 60 runs of 3 s, then one on the new workers alone
+  const { tally, result } = await loadThrough(() => app.child.kill('SIGHUP'), done, load, 60)
+  return { tally, report: result }
 }
 
 test('SIGHUP under load replaces every worker one at a time and fails no request, over HTTP/2 and HTTP/1.1', async (t) => {

@@ -2,7 +2,7 @@
 // through nginx (h2load over HTTP/2, then wrk over HTTP/1.1), and no request fails.
 import t, { test } from 'tap'
 import type { FixtureProcess, LogLine } from '../helpers/fixture-process.js'
-import { h2loadRun, newTally, requireLoadTools, wrkRun, type Tally } from '../helpers/load-tools.js'
+import { h2loadRun, loadThrough, requireLoadTools, wrkRun, type Tally } from '../helpers/load-tools.js'
 import { browser, launch, login, own, stopsCleanly } from '../helpers/multi-host.js'
 
 // nine processes under the TypeScript loader, and their replacements, on a shared machine
@@ -24,16 +24,8 @@ function workersByHost (fx: FixtureProcess): Map<string, Set<number>> {
 async function restartUnderLoad (fx: FixtureProcess, load: (tally: Tally) => Promise<void>): Promise<{ tally: Tally, reports: LogLine[] }> {
   const from = fx.lines.length
   const done = fx.waitFor((l) => own(fx, 'rolling restart of the hosts done')(l) && fx.lines.indexOf(l) >= from, 'the rolling restart of the hosts', 600_000)
-  const state = { finished: false }
-  done.then(() => { state.finished = true }, () => { state.finished = true })
-  const tally = newTally()
-  const signal = setTimeout(() => fx.child.kill('SIGHUP'), 1000)
-  // bounded: at most 100 runs (each ends within 30 s)
-  for (let i = 0; i < 100 && !state.finished; i++) await load(tally)
-  clearTimeout(signal)
-  await done
-  // and one more on the new workers alone
-  await load(tally)
+  // at most 100 runs, then one on the new workers alone
+  const { tally } = await loadThrough(() => fx.child.kill('SIGHUP'), done, load, 100)
   return { tally, reports: fx.lines.slice(from).filter((l) => l.msg === 'rolling restart done') }
 }
 

@@ -25,6 +25,23 @@ export async function runTool (command: string, args: string[]): Promise<string>
   })
 }
 
+/**
+ * Back-to-back `load` runs until `until` settles (at most `maxRuns`, each ended within 30 s by
+ * `runTool`), with `event` (a signal, a kill) 1 s into the first; then one more run on what is
+ * left afterwards. Resolves with the tally and what `until` resolved to.
+ */
+export async function loadThrough<T> (event: () => void, until: Promise<T>, load: (tally: Tally) => Promise<void>, maxRuns: number): Promise<{ tally: Tally, result: T }> {
+  const state = { finished: false }
+  until.then(() => { state.finished = true }, () => { state.finished = true })
+  const tally = newTally()
+  const timer = setTimeout(event, 1000)
+  for (let i = 0; i < maxRuns && !state.finished; i++) await load(tally)
+  clearTimeout(timer)
+  const result = await until
+  await load(tally)
+  return { tally, result }
+}
+
 /** Whether h2load and wrk both run; when one does not, applies the services policy and resolves with `false`. */
 export async function requireLoadTools (t: Test): Promise<boolean> {
   if (!(await requireH2load(t))) return false
