@@ -26,6 +26,7 @@ test('defaults', async (t) => {
   t.strictSame(opts.env, {})
   t.equal(opts.signals, true)
   t.equal(await opts.onStop(), undefined)
+  t.equal(opts.primary(), undefined, 'without primary, workers get shared: undefined')
   t.equal(typeof opts.logger.info, 'function')
 })
 
@@ -66,6 +67,7 @@ test('invalid options are refused with FST_FLEET_CLUSTER_INVALID_OPTION', async 
     [{ build, env: [] }, 'env: expected an object of strings'],
     [{ build, signals: 'yes' }, 'signals: expected a boolean, got "yes"'],
     [{ build, onStop: 1 }, 'onStop: expected a function, got 1'],
+    [{ build, primary: 'setup' }, 'primary: expected a function, got "setup"'],
     [{ build, logger: console.log }, 'logger: expected an object with info, warn and error functions'],
     [{ build, logger: { info () {}, warn () {} } }, 'logger: expected an object with info, warn and error functions'],
     [{ build, heartbeatInterval: 5 }, 'heartbeatInterval: expected a whole number from 10 to 2147483647, got 5'],
