@@ -219,7 +219,8 @@ export function runPrimary (opts: NormalizedClusterOptions, shared: unknown): Pr
       memory: t.memory,
       eventLoopDelay: t.eventLoopDelay
     }))
-    return { primary: { pid: process.pid, uptime: Math.round(process.uptime() * 1000) }, workers }
+    const { rss, heapUsed } = process.memoryUsage()
+    return { primary: { pid: process.pid, uptime: Math.round(process.uptime() * 1000), memory: { rss, heapUsed } }, workers }
   }
 
   async function reload (): Promise<ReloadReport> {

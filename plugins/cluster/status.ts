@@ -31,8 +31,8 @@ export interface WorkerStatus extends Pick<WorkerInfo, 'id' | 'pid' | 'slot' | '
 
 /** What the primary knows of the cluster: `handle.status()`, `app.fleet.status()`. */
 export interface FleetStatus {
-  /** The primary's pid and uptime (ms); `null` outside a cluster (a single process has no primary). */
-  primary: { pid: number, uptime: number } | null
+  /** The primary's pid, uptime (ms) and memory now; `null` outside a cluster (a single process has no primary). */
+  primary: { pid: number, uptime: number, memory: MemoryStatus } | null
   /** The workers alive, in the order they were forked; outside a cluster, this process alone. */
   workers: WorkerStatus[]
 }

@@ -55,6 +55,8 @@ test('a cluster of two: status from the primary and from a worker; restarts afte
   const first = await reported(status, 2)
   t.equal(first.primary?.pid, app.pid, 'the primary')
   t.ok((first.primary?.uptime as number) > 0)
+  const primaryMemory = first.primary?.memory as { rss: number, heapUsed: number }
+  t.ok(primaryMemory.heapUsed > 0 && primaryMemory.rss > primaryMemory.heapUsed, 'the primary\'s own memory')
   t.strictSame(who(first), ready.map((l) => ({ id: l.worker, pid: l.workerPid, slot: l.slot })).sort((a, b) => a.slot - b.slot), 'the workers that said they were ready')
   for (const w of first.workers) {
     t.equal(w.state, 'ready')
