@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { startCluster } from 'fastify-fleet/cluster'
+import { startCluster, type PrimaryHandle } from 'fastify-fleet/cluster'
 import { httpsRedirectServer } from 'fastify-fleet/hsts'
 import { buildApp } from './app.js'
 import { ConfigError, readConfig, type FleetAppConfig } from './config.js'
@@ -33,6 +33,19 @@ async function runRedirect (config: FleetAppConfig): Promise<() => Promise<void>
   return redirect.close
 }
 
+/** Resolves once `count` workers have said they are ready. */
+async function allReady (handle: PrimaryHandle, count: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let ready = 0
+    const onReady = (): void => {
+      if (++ready < count) return
+      handle.off('ready', onReady)
+      resolve()
+    }
+    handle.on('ready', onReady)
+  })
+}
+
 async function main (): Promise<void> {
   const config = readConfig()
   // set by the primary step; startCluster closes it last
@@ -50,6 +63,8 @@ async function main (): Promise<void> {
     onStop: async () => { await closeRedirect() }
   })
   if (handle.role === 'worker') return
+  // the primary forks and goes on at once: "listening" once every worker is
+  if (handle.role === 'primary') await allReady(handle, config.workers)
   log('listening', { url: `${config.protocol}://${urlHost(config.host)}:${config.port}`, workers: config.workers })
 }
 
