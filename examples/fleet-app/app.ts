@@ -99,12 +99,16 @@ export async function buildApp ({ config, sessionSecret, workerId = 0, logger = 
 
   // the page's live panel: who answered this request and how, the session store, the workers
   // (app.fleet is there under startCluster, which registers fleetWorker; not in a bare buildApp)
-  app.get('/fleet', async (request) => ({
-    answeredBy: { pid: process.pid, workerId: app.hasDecorator('fleet') ? app.fleet.workerId : 0, host: config.hostName },
-    protocol: request.raw.httpVersion === '2.0' ? 'h2' : `http/${request.raw.httpVersion}`,
-    sessionStore: { name: config.sessionStore, stats: store.stats() },
-    workers: app.hasDecorator('fleet') ? (await app.fleet.status()).workers : []
-  }))
+  app.get('/fleet', async (request) => {
+    const status = app.hasDecorator('fleet') ? await app.fleet.status() : { primary: null, workers: [] }
+    return {
+      answeredBy: { pid: process.pid, workerId: app.hasDecorator('fleet') ? app.fleet.workerId : 0, host: config.hostName },
+      protocol: request.raw.httpVersion === '2.0' ? 'h2' : `http/${request.raw.httpVersion}`,
+      sessionStore: { name: config.sessionStore, stats: store.stats() },
+      primary: status.primary,
+      workers: status.workers
+    }
+  })
 
   app.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(INDEX_HTML))
 

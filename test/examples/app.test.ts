@@ -231,6 +231,7 @@ test('GET /fleet: who answered and how, the session store\'s counters; no worker
     t.equal(fleet.protocol, protocol)
     t.equal(fleet.sessionStore.name, 'memory')
     t.match(fleet.sessionStore.stats, { hits: 0, misses: 0, errors: 0, breaker: 'closed' })
+    t.equal(fleet.primary, null, 'a bare buildApp has no primary')
     t.same(fleet.workers, [], 'a bare buildApp has no cluster to report')
   }
 })
