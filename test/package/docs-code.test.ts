@@ -170,10 +170,13 @@ interface ExecResult { listening: string | null, status: number | null, code: nu
 /** Runs one block: until it exits by itself, or until it listens, answers `GET /` and stops on SIGTERM. */
 async function execBlock (file: string): Promise<ExecResult> {
   const cache = mkdtempSync(join(work, 'cache-'))
+  const port = await freePort()
+  let redirectPort = await freePort()
+  while (redirectPort === port) redirectPort = await freePort()
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PORT: String(await freePort()),
-    REDIRECT_PORT: String(await freePort()),
+    PORT: String(port),
+    REDIRECT_PORT: String(redirectPort),
     SESSION_SECRET: 'a-session-secret-for-the-docs-test-0123456789',
     FLEET_CLUSTER: '0',
     XDG_CACHE_HOME: cache
