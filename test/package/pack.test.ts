@@ -244,6 +244,10 @@ await t.test('the tarball holds what the package needs and nothing else', async 
 
   const required = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']
   for (const file of required) t.ok(has.has(file), `${file} is in the tarball`)
+  // the README links to docs/: every page of it ships, so the links work in node_modules too
+  const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
+  t.ok(docs.length > 0, 'docs/ has pages')
+  for (const file of docs) t.ok(has.has(file), `${file} is in the tarball`)
 
   // every literal entry of `files` matches something (a typo or a file nobody made shows here)
   for (const entry of (pkg.files as string[] | undefined) ?? []) {
