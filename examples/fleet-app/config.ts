@@ -138,7 +138,7 @@ function protocolOf (env: NodeJS.ProcessEnv, trustProxy: string[]): 'https' | 'h
   return protocol
 }
 
-/** Reads and checks the demo's environment variables (see the README for each). */
+/** Reads and checks the demo's environment variables (see docs/examples.md for each). */
 export function readConfig (env: NodeJS.ProcessEnv = process.env): FleetAppConfig {
   const production = env.NODE_ENV === 'production'
   const workersRaw = env.WORKERS

@@ -21,7 +21,7 @@ export interface BroadcastBus {
  * itself (a broadcast reaches its sender too). Outside a cluster there is no other process.
  *
  * ```ts
- * await app.register(fleetCors, { origin: lookup, cache: { invalidation: busChannel('cors:invalidate') } })
+ * await app.register(fleetCors, { origin: lookup, cache: { invalidation: busChannel<string | undefined>('cors:invalidate') } })
  * ```
  */
 export function busChannel<T = unknown> (topic: string, bus: BroadcastBus = clusterBus()): BusChannel<T> {

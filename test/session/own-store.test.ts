@@ -6,7 +6,7 @@ import { FileBackend } from '../../examples/own-store/file-backend.js'
 import { forTap, storeConformance } from '../../plugins/session/conformance.js'
 import { BackendStore } from '../../plugins/session/index.js'
 
-test('a backend of your own (the README\'s FileBackend) passes the conformance suite as a BackendStore', async (t) => {
+test('a backend of your own (the FileBackend of docs/session.md) passes the conformance suite as a BackendStore', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'fleet-own-store-'))
   t.teardown(() => rm(root, { recursive: true, force: true }))
   let n = 0
