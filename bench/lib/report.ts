@@ -29,6 +29,8 @@ export interface ReportInput {
   elapsedSeconds: number
   /** `resultsTable()`'s output. */
   table: string
+  /** The chart's file name, next to the results file (linked under the table). */
+  chart?: string | undefined
 }
 
 /** The method paragraph: how the figures were taken, with the tools' parameters. */
@@ -63,7 +65,7 @@ export function describeMethod (config: BenchConfig): string[] {
 
 /** The whole `bench/RESULTS.md`. */
 export function renderReport (input: ReportInput): string {
-  const { machine, config, date, elapsedSeconds, table } = input
+  const { machine, config, date, elapsedSeconds, table, chart } = input
   return [
     '# Benchmark results',
     '',
@@ -80,6 +82,7 @@ export function renderReport (input: ReportInput): string {
     '',
     table,
     '',
+    ...(chart === undefined ? [] : [`![The ratio of each row, its spread and its goal](${chart})`, '']),
     '## Method',
     '',
     ...describeMethod(config).map((line) => `- ${line}`),

@@ -91,4 +91,6 @@ test('renderReport: header, machine, results table, method', async (t) => {
     ''
   ].join('\n'))
   t.ok(text.endsWith('across machines.\n'), 'ends with one newline')
+  const withChart = renderReport({ machine, config: readConfig({}), date: new Date(0), elapsedSeconds: 1, table: '| t |', chart: 'RESULTS.svg' })
+  t.match(withChart, '\n| t |\n\n![The ratio of each row, its spread and its goal](RESULTS.svg)\n\n## Method\n')
 })
