@@ -45,6 +45,8 @@ test('parseResults: what is missing', async (t) => {
   t.throws(() => parseResults('## Results\n\n| scenario | ratio |\n| --- | --: |\n| a | 1.00 |\n'), new Error('the results table has no "ratio spread" column'))
   t.strictSame(parseResults('## Results\n| scenario | ratio | ratio spread | goal | verdict |\n| --- | --- | --- | --- | --- |\n| a |\n').rows,
     [{ name: 'a', ratio: Number.NaN, spread: '', goal: '', verdict: '' }], 'missing cells')
+  t.strictSame(parseResults('## Results\n| ratio | ratio spread | goal | verdict | scenario |\n| --- | --- | --- | --- | --- |\n| 1.00 |\n').rows,
+    [{ name: '', ratio: 1, spread: '', goal: '', verdict: '' }], 'columns found by name, in any order')
   t.strictSame(parseResults('## Results\n| scenario | ratio | ratio spread | goal | verdict |\n| --- | --- | --- | --- | --- |\n').info,
     { date: '—', loadAverage: '—', runTime: '—' })
 })
