@@ -1,12 +1,14 @@
-// `npm run bench`: runs every scenario in bench/scenarios/, prints one table, writes bench/RESULTS.md.
+// `npm run bench`: runs every scenario in bench/scenarios/, prints one table, writes bench/RESULTS.md
+// and its chart, bench/RESULTS.svg.
 // Settings: BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_STREAMS, BENCH_ONLY,
 // BENCH_RESULTS (see bench/README.md).
 import { readdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, arch, cpus, loadavg, platform, release } from 'node:os'
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { estimateSeconds, readConfig, type BenchConfig } from './lib/config.js'
 import { IPC_SECTION, ipcSelected } from './ipc/run.js'
+import { chartPath, resultsChart } from './lib/chart.js'
 import { appendSection, runChildSection, type ChildSection, type SectionOutcome } from './lib/child-section.js'
 import { renderReport, type MachineInfo } from './lib/report.js'
 import { LOADERS, runScenario } from './lib/runner.js'
@@ -106,9 +108,12 @@ async function main (config: BenchConfig, signal: AbortSignal): Promise<number> 
   log(`run time ${elapsedSeconds.toFixed(1)} s`)
   if (config.results !== undefined) {
     const file = resolve(repoRoot, config.results)
-    await writeFile(file, renderReport({ machine, config, date: started, elapsedSeconds, table }))
+    const chart = chartPath(file)
+    const subtitle = `${started.toISOString().slice(0, 10)}, ${machine.cores} cores, Node ${machine.node}`
+    await writeFile(chart, resultsChart(rows, subtitle))
+    await writeFile(file, renderReport({ machine, config, date: started, elapsedSeconds, table, chart: basename(chart) }))
     for (const outcome of outcomes) await appendSection(file, outcome)
-    log(`wrote ${file}`)
+    log(`wrote ${file} and ${chart}`)
   }
   if (outcomes.some((o) => o.failed)) return 1
   return rows.some((r) => r.failed === true) ? 1 : 0

@@ -2,13 +2,15 @@
 // primary in batches of concurrent calls and reports the latency of each call; the second worker
 // only exists because a cluster forks at least two, and stays idle. `npm run bench` runs it after
 // the scenarios (bench/ipc/run.ts); by hand: `node dist/bench/ipc/round-trip.js` prints the table.
-// Settings: IPC_BATCHES (measured batches per series, default 1000), IPC_WARMUP_BATCHES (200).
+// Settings: IPC_BATCHES (measured batches per series, default 1000), IPC_WARMUP_BATCHES (200),
+// IPC_ROUNDS (7: the rounds in which the goal's two series take turns).
 // Every series is bounded by its batch count; the harness kills the cluster after a deadline.
 import cluster from 'node:cluster'
 import fastify from 'fastify'
 import { startCluster } from 'fastify-fleet/cluster'
 import { ClusterStore } from 'fastify-fleet/session'
-import { BARE_PARSED, ipcSection, summarizeLatencies, type IpcBenchResult, type IpcResultMessage, type LatencySummary } from './latency.js'
+import { roundOrder } from '../lib/stats.js'
+import { BARE_PARSED, ipcSection, percentile, roundBatches, summarizeLatencies, type GoalRound, type IpcBenchResult, type IpcResultMessage, type LatencySummary } from './latency.js'
 
 const RESULT_TOPIC = 'bench:ipc-result'
 const ECHO_TOPIC = 'bench:ipc-echo'
@@ -22,6 +24,7 @@ const positive = (name: string, fallback: number): number => {
 }
 const batches = positive('IPC_BATCHES', 1000)
 const warmupBatches = positive('IPC_WARMUP_BATCHES', 200)
+const rounds = Math.min(positive('IPC_ROUNDS', 7), batches)
 
 /** A session as @fastify/session hands it to the store after a login (the `/me` scenarios' size). */
 const SESSION = {
@@ -39,9 +42,9 @@ const logger = {
   error: (obj: Record<string, unknown>, msg: string) => { process.stderr.write(`cluster: ${msg} ${JSON.stringify(obj)}\n`) }
 }
 
-/** Runs `warmup` then `count` batches of `inFlight` concurrent calls; one latency (µs) per measured call. */
-async function series (label: string, inFlight: number, call: () => Promise<unknown>): Promise<LatencySummary> {
-  const latencies = new Float64Array(batches * inFlight)
+/** The latency (µs) of each call of `count` batches of `inFlight` concurrent calls after `warmup` unmeasured ones, and their wall time. */
+async function measure (inFlight: number, call: () => Promise<unknown>, count: number, warmup: number): Promise<{ latencies: Float64Array, elapsedMs: number }> {
+  const latencies = new Float64Array(count * inFlight)
   const batch = async (offset: number | null): Promise<void> => {
     const calls: Promise<void>[] = []
     for (let j = 0; j < inFlight; j++) {
@@ -52,10 +55,47 @@ async function series (label: string, inFlight: number, call: () => Promise<unkn
     }
     await Promise.all(calls)
   }
-  for (let b = 0; b < warmupBatches; b++) await batch(null)
+  for (let b = 0; b < warmup; b++) await batch(null)
   const t0 = performance.now()
-  for (let b = 0; b < batches; b++) await batch(b * inFlight)
-  return summarizeLatencies(label, inFlight, latencies, performance.now() - t0)
+  for (let b = 0; b < count; b++) await batch(b * inFlight)
+  return { latencies, elapsedMs: performance.now() - t0 }
+}
+
+/** One series: the warm-up, then `batches` measured batches. */
+async function series (label: string, inFlight: number, call: () => Promise<unknown>): Promise<LatencySummary> {
+  const { latencies, elapsedMs } = await measure(inFlight, call, batches, warmupBatches)
+  return summarizeLatencies(label, inFlight, latencies, elapsedMs)
+}
+
+/**
+ * The goal's two series, 100 in flight, taking turns: both warmed up, then `rounds` rounds of about
+ * `batches / rounds` batches each, the store first in odd rounds and the bare channel first in even
+ * ones. Each series' summary is over all its rounds; the rounds' p99s come back too.
+ */
+async function goalSeries (store: () => Promise<unknown>, bare: () => Promise<unknown>): Promise<{ store: LatencySummary, bare: LatencySummary, goalRounds: GoalRound[] }> {
+  const calls = [store, bare]
+  for (const call of calls) await measure(100, call, 0, warmupBatches)
+  const chunks: Array<Array<{ latencies: Float64Array, elapsedMs: number }>> = [[], []]
+  const goalRounds: GoalRound[] = []
+  for (let round = 1; round <= rounds; round++) {
+    const p99s: number[] = []
+    for (const i of roundOrder(round, 2)) {
+      const chunk = await measure(100, calls[i]!, roundBatches(batches, rounds, round), 0)
+      chunks[i]!.push(chunk)
+      p99s[i] = percentile(Float64Array.from(chunk.latencies).sort(), 99)
+    }
+    goalRounds.push({ storeP99Us: p99s[0]!, bareP99Us: p99s[1]! })
+  }
+  const summary = (label: string, i: number): LatencySummary => {
+    const all = new Float64Array(batches * 100)
+    let offset = 0
+    for (const c of chunks[i]!) {
+      all.set(c.latencies, offset)
+      offset += c.latencies.length
+    }
+    return summarizeLatencies(label, 100, all, chunks[i]!.reduce((sum, c) => sum + c.elapsedMs, 0))
+  }
+  return { store: summary('ClusterStore get', 0), bare: summary('bare process.send', 1), goalRounds }
 }
 
 /**
@@ -119,17 +159,20 @@ if (handle.role === 'primary') {
   // the request ClusterStore's shared map sends for a read
   const request = { map: 'sessions', op: 'get', key: SID }
   const bare = bareChannel({ k: 'q', t: ECHO_TOPIC, d: request })
+  const unloaded = await series('ClusterStore get', 1, () => store.get(SID))
+  const goal = await goalSeries(() => store.get(SID), bare)
   const result: IpcBenchResult = {
     batches,
     warmupBatches,
     series: [
-      await series('ClusterStore get', 1, () => store.get(SID)),
-      await series('ClusterStore get', 100, () => store.get(SID)),
+      unloaded,
+      goal.store,
       await series('bus request', 100, () => bus.request(ECHO_TOPIC, request)),
-      await series('bare process.send', 100, bare),
+      goal.bare,
       // the least a store that hands out copies adds per call: parsing each answer's session
       await series(BARE_PARSED, 100, async () => JSON.parse(((await bare()) as { value: string }).value))
-    ]
+    ],
+    goalRounds: goal.goalRounds
   }
   await bus.request(RESULT_TOPIC, result)
 }

@@ -14,6 +14,6 @@ export const IPC_SECTION: ChildSection<IpcBenchResult> = {
     const m = message as Partial<IpcResultMessage> | null
     return m?.type === 'ipc-result' ? m.result : undefined
   },
-  render: (result) => ({ section: ipcSection({ result }), verdict: ipcVerdict(result.series) }),
+  render: (result) => ({ section: ipcSection({ result }), verdict: ipcVerdict(result.series, result.goalRounds) }),
   renderError: (error) => ipcSection({ error })
 }

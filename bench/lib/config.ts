@@ -1,8 +1,8 @@
 /** Harness settings, read from the environment. */
 export interface BenchConfig {
-  /** Seconds per measured load (`BENCH_DURATION`). @default 5 */
+  /** Seconds per measured load (`BENCH_DURATION`). @default 2 */
   duration: number
-  /** Measured loads per server (`BENCH_ROUNDS`), taken in turn A B A B. @default 3 */
+  /** Measured loads per server (`BENCH_ROUNDS`); odd rounds load the servers in turn A B, even rounds B A. @default 7 */
   rounds: number
   /** Seconds of one unmeasured load per server before the rounds (`BENCH_WARMUP`, `0` = none). @default 1 */
   warmup: number
@@ -17,8 +17,8 @@ export interface BenchConfig {
 }
 
 export const CONFIG_DEFAULTS = {
-  duration: 5,
-  rounds: 3,
+  duration: 2,
+  rounds: 7,
   warmup: 1,
   connections: 10,
   streams: 10

@@ -1,6 +1,7 @@
 /** Pure: the text of `bench/RESULTS.md`. */
 import type { BenchConfig } from './config.js'
 import { formatDuration } from './stats.js'
+import { NOISE_LIMIT } from './table.js'
 
 /** The machine and tools a run was measured on. */
 export interface MachineInfo {
@@ -28,6 +29,8 @@ export interface ReportInput {
   elapsedSeconds: number
   /** `resultsTable()`'s output. */
   table: string
+  /** The chart's file name, next to the results file (linked under the table). */
+  chart?: string | undefined
 }
 
 /** The method paragraph: how the figures were taken, with the tools' parameters. */
@@ -37,9 +40,12 @@ export function describeMethod (config: BenchConfig): string[] {
     'Each server runs alone in its own child process (`node dist/bench/servers/<name>.js`, `logger: false`, ' +
       'listening on 127.0.0.1, a free port); the load generator runs in or from the harness process.',
     `Per scenario: ${warmup > 0 ? `one unmeasured ${warmup} s warm-up load per server, then ` : ''}` +
-      `${rounds} round${rounds === 1 ? '' : 's'} in which the fleet server and each anchor are loaded in turn ` +
-      `(A B A B …), ${duration} s each. Figures are the medians of the rounds; ratio = fleet / anchor ` +
-      '(above 1: fleet is faster). Spread = half the range of the rounds\' req/s around their median. ' +
+      `${rounds} round${rounds === 1 ? '' : 's'} in which the fleet server and each anchor are loaded in turn, ` +
+      `${duration} s each: odd rounds fleet first (A B), even rounds the reverse (B A). req/s are the medians of the rounds. ` +
+      'Ratio = fleet / anchor (above 1: fleet is faster), the median of the per-round ratios (each round\'s fleet req/s ' +
+      'over the anchor\'s from the same round); ratio spread = half the range of the per-round ratios around their median. ' +
+      `A row with a goal gets a verdict (met / missed) only when its ratio spread is at most ±${NOISE_LIMIT * 100} %; ` +
+      'otherwise it says noisy. The notes give each side\'s req/s spread (half the range of its rounds around their median). ' +
       'A scenario\'s own figures in the notes (e.g. Redis commands/request) are taken around each measured load and are ' +
       'medians of the rounds too (fleet / anchor).',
     'Server CPU µs/request (in the notes): the user + system CPU time of the server process and its children (a cluster\'s ' +
@@ -59,7 +65,7 @@ export function describeMethod (config: BenchConfig): string[] {
 
 /** The whole `bench/RESULTS.md`. */
 export function renderReport (input: ReportInput): string {
-  const { machine, config, date, elapsedSeconds, table } = input
+  const { machine, config, date, elapsedSeconds, table, chart } = input
   return [
     '# Benchmark results',
     '',
@@ -76,6 +82,7 @@ export function renderReport (input: ReportInput): string {
     '',
     table,
     '',
+    ...(chart === undefined ? [] : [`![The ratio of each row, its spread and its goal](${chart})`, '']),
     '## Method',
     '',
     ...describeMethod(config).map((line) => `- ${line}`),

@@ -5,7 +5,7 @@ import { ToolMissingError, type LoadParams, type LoadResult } from './load.js'
 import { processTreeCpu } from './process-cpu.js'
 import { resolveRequest, type LoadMetric, type LoadRequest, type Protocol, type Scenario, type ScenarioSetup, type Target } from './scenario.js'
 import { startServer, type ServerProcess } from './server-process.js'
-import { formatFigure, formatRps, formatMs } from './stats.js'
+import { formatFigure, formatRps, formatMs, roundOrder } from './stats.js'
 import { summarize, type RowResult } from './table.js'
 
 /** A load generator for one protocol. */
@@ -35,7 +35,7 @@ export interface RunContext {
 }
 
 const errorRows = (scenario: Scenario, error: string, failed: boolean): RowResult[] =>
-  scenario.anchors.map((a) => ({ scenario: scenario.name, anchor: a.label, protocol: scenario.protocol, error, failed, notes: scenario.notes }))
+  scenario.anchors.map((a) => ({ scenario: scenario.name, anchor: a.label, protocol: scenario.protocol, error, failed, notes: scenario.notes, goal: a.goal }))
 
 /** The label of the figure every load gets where `/proc` can be read: the server's CPU per request. */
 export const SERVER_CPU = 'server CPU µs/request'
@@ -60,9 +60,10 @@ async function measured (metrics: readonly LoadMetric[], target: Target, serverP
 /**
  * Runs one scenario: runs its `setup()`, starts its servers one after the other (fleet first, so a dev
  * certificate made on the first run is cached before the anchors read it), warms each up, then loads
- * them in turn for `rounds` rounds (fleet, anchor 1, …, anchor n; fleet, anchor 1, …) with the setup's
- * metrics taken around each measured load, stops them and runs the setup's `teardown()`. One row per
- * anchor. A missing tool or a failure gives rows that say why instead of throwing; an abort throws.
+ * them in turn for `rounds` rounds, odd rounds fleet first (fleet, anchor 1, …, anchor n), even rounds
+ * the reverse (anchor n, …, anchor 1, fleet), with the setup's metrics taken around each measured load,
+ * stops them and runs the setup's `teardown()`. One row per anchor; its ratio is computed from the
+ * req/s of each round (`rowRatio`). A missing tool or a failure gives rows that say why instead of throwing; an abort throws.
  */
 export async function runScenario (scenario: Scenario, ctx: RunContext): Promise<RowResult[]> {
   const { config, signal, log } = ctx
@@ -89,7 +90,7 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
       const target: Target = { scheme, host: '127.0.0.1', port: server.port, origin: `${scheme}://127.0.0.1:${server.port}` }
       const base = resolveRequest(scenario.request)
       targets.push(target)
-      requests.push(scenario.prepare === undefined ? base : resolveRequest(base, await scenario.prepare(target, base)))
+      requests.push(scenario.prepare === undefined ? base : resolveRequest(base, await scenario.prepare(target, base, label)))
     }
     log(`[${scenario.name}] ${servers.map((s) => `${s.label} pid ${s.pid} port ${s.port}`).join(', ')}`)
 
@@ -102,7 +103,7 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
       for (let i = 0; i < entries.length; i++) await load(i, config.warmup)
     }
     for (let round = 1; round <= config.rounds; round++) {
-      for (let i = 0; i < entries.length; i++) {
+      for (const i of roundOrder(round, entries.length)) {
         const result = await measured(setup.metrics ?? [], targets[i]!, servers[i]!.pid, () => load(i, config.duration))
         runs[i]!.push(result)
         const latency = Number.isFinite(result.p99Ms) ? `p99 ${formatMs(result.p99Ms)}` : `mean ${formatMs(result.meanMs)}`
@@ -134,6 +135,7 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
     protocol: scenario.protocol,
     fleet,
     anchorSide: summarize(runs[j + 1]!),
-    notes: scenario.notes
+    notes: scenario.notes,
+    goal: a.goal
   }))
 }

@@ -23,6 +23,11 @@ export interface ServerEntry {
 export interface AnchorEntry extends ServerEntry {
   /** Short label, shown in the row name: "… vs <label>". */
   label: string
+  /**
+   * The least ratio (fleet / this anchor) the row must reach, e.g. `0.97`; the table gives it a
+   * verdict (met / missed, or noisy when the per-round ratios spread more than ±5 %). None: no verdict.
+   */
+  goal?: number
 }
 
 /** The request every load sends. */
@@ -57,8 +62,9 @@ export interface Scenario {
   /**
    * Runs once per started server before any load, e.g. to log in and get a session cookie.
    * What it returns is merged over `request` (headers merged key by key) for loads on that server.
+   * `label` says which server it is: `'fleet'` or the anchor's label.
    */
-  prepare?: (target: Target, request: LoadRequest) => Promise<Partial<LoadRequest>>
+  prepare?: (target: Target, request: LoadRequest, label: string) => Promise<Partial<LoadRequest>>
   /** The fleet setup. */
   fleet: ServerEntry
   /** One or more anchors; each gives one row "fleet vs anchor". */
@@ -116,6 +122,11 @@ export function scenariosOf (exported: unknown, file: string): Scenario[] {
     if (sc.fleet?.module === undefined) throw new TypeError(`${where}: missing fleet server`)
     if (!Array.isArray(sc.anchors) || sc.anchors.length === 0) throw new TypeError(`${where}: needs at least one anchor`)
     if (sc.setup !== undefined && typeof sc.setup !== 'function') throw new TypeError(`${where}: setup must be a function`)
+    for (const a of sc.anchors as Array<Partial<AnchorEntry>>) {
+      if (a.goal !== undefined && !(typeof a.goal === 'number' && a.goal > 0 && Number.isFinite(a.goal))) {
+        throw new TypeError(`${where}: the goal of anchor ${String(a.label)} must be a positive number`)
+      }
+    }
     return sc as Scenario
   })
 }

@@ -62,3 +62,22 @@ export function formatDuration (seconds: number): string {
   const total = Math.round(seconds)
   return `${Math.floor(total / 60)} min ${total % 60} s`
 }
+
+/**
+ * The per-round ratios of a row: round `i`'s fleet figure over the anchor's figure from the same
+ * round (`ratio()`, so `NaN` where either is missing); as long as the shorter list.
+ */
+export function roundRatios (fleet: readonly number[], anchor: readonly number[]): number[] {
+  const n = Math.min(fleet.length, anchor.length)
+  return Array.from({ length: n }, (_, i) => ratio(fleet[i]!, anchor[i]!))
+}
+
+/**
+ * The order in which a round loads `servers` servers (index 0 is the fleet): odd rounds (1, 3, …)
+ * fleet first (0, 1, …, n − 1), even rounds the reverse, so each pair of servers runs next to each
+ * other in time equally often and neither always goes first.
+ */
+export function roundOrder (round: number, servers: number): number[] {
+  const order = Array.from({ length: servers }, (_, i) => i)
+  return round % 2 === 1 ? order : order.reverse()
+}

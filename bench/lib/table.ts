@@ -1,7 +1,7 @@
 /** Pure: from measured loads to the one results table. */
 import type { LoadResult } from './load.js'
 import type { Protocol } from './scenario.js'
-import { formatFigure, formatMs, formatRatio, formatRps, formatSpread, median, ratio, spread } from './stats.js'
+import { formatFigure, formatMs, formatRatio, formatRps, formatSpread, median, roundRatios, spread } from './stats.js'
 
 /** The measured loads of one server in one scenario, summarised. */
 export interface SideSummary {
@@ -38,9 +38,45 @@ export interface RowResult {
   failed?: boolean | undefined
   /** The scenario's own notes. */
   notes?: string | undefined
+  /** The least ratio the row must reach (the anchor's `goal`). */
+  goal?: number | undefined
 }
 
-export const TABLE_HEADER = ['scenario', 'fleet req/s', 'anchor req/s', 'ratio', 'notes'] as const
+export const TABLE_HEADER = ['scenario', 'fleet req/s', 'anchor req/s', 'ratio', 'ratio spread', 'goal', 'verdict', 'notes'] as const
+
+/** A row's per-round ratios may spread this much (±, a fraction) for its goal to get a verdict. */
+export const NOISE_LIMIT = 0.05
+
+/** A row's ratio: the median of its per-round ratios, their `spread()`, and the ratios, in round order. */
+export interface RowRatio {
+  ratio: number
+  spread: number
+  runs: number[]
+}
+
+/** The ratio of a row from its two sides' req/s in each round (`NaN`s without both sides). */
+export function rowRatio (row: Pick<RowResult, 'fleet' | 'anchorSide'>): RowRatio {
+  const runs = roundRatios(row.fleet?.rpsRuns ?? [], row.anchorSide?.rpsRuns ?? [])
+  return { ratio: median(runs), spread: spread(runs), runs }
+}
+
+/**
+ * The verdict on a goal: `''` without a goal, `'—'` without a ratio; `'met'` or `'missed'` only when
+ * the figure's spread is known and within `NOISE_LIMIT`, else `'noisy (±x %)'` (`'noisy (one round)'`
+ * when there is no spread to tell). `atMost`: the goal is a ceiling (a latency), not a floor.
+ */
+export function verdict (value: number, valueSpread: number, goal: number | undefined, atMost = false): string {
+  if (goal === undefined) return ''
+  if (!Number.isFinite(value)) return '—'
+  if (!Number.isFinite(valueSpread)) return 'noisy (one round)'
+  if (valueSpread > NOISE_LIMIT) return `noisy (${formatSpread(valueSpread)})`
+  return (atMost ? value <= goal : value >= goal) ? 'met' : 'missed'
+}
+
+/** A goal as `'≥ 0.97×'` (`'≤ 1.2×'` for a ceiling); `''` without one. */
+export function formatGoal (goal: number | undefined, atMost = false): string {
+  return goal === undefined ? '' : `${atMost ? '≤' : '≥'} ${goal}×`
+}
 
 /** Summarises the measured loads of one server. */
 export function summarize (runs: readonly LoadResult[]): SideSummary {
@@ -64,7 +100,7 @@ export function rowName (row: Pick<RowResult, 'scenario' | 'anchor'>): string {
 }
 
 /**
- * The notes cell: latency, spread of the rounds, failures, the scenario's metrics, protocol surprises,
+ * The notes cell: latency, spread of each side's req/s over the rounds, failures, the scenario's metrics, protocol surprises,
  * the scenario's notes; or the error.
  */
 export function rowNotes (row: RowResult): string {
@@ -79,7 +115,7 @@ export function rowNotes (row: RowResult): string {
       notes.push(`mean latency ${formatMs(fleet.meanMs)} / ${formatMs(anchor.meanMs)}`)
     }
     if (Number.isFinite(fleet.spread) || Number.isFinite(anchor.spread)) {
-      notes.push(`spread ${formatSpread(fleet.spread)} / ${formatSpread(anchor.spread)}`)
+      notes.push(`req/s spread ${formatSpread(fleet.spread)} / ${formatSpread(anchor.spread)}`)
     }
     notes.push(`failed ${fleet.failures} / ${anchor.failures}`)
     for (const label of new Set([...Object.keys(fleet.metrics), ...Object.keys(anchor.metrics)])) {
@@ -97,11 +133,19 @@ export function rowNotes (row: RowResult): string {
   return notes.join('; ')
 }
 
-/** The five cells of a row, formatted. */
+/** The cells of a row (`TABLE_HEADER`), formatted. */
 export function rowCells (row: RowResult): string[] {
-  const fleetRps = row.fleet?.rps ?? Number.NaN
-  const anchorRps = row.anchorSide?.rps ?? Number.NaN
-  return [rowName(row), formatRps(fleetRps), formatRps(anchorRps), formatRatio(ratio(fleetRps, anchorRps)), rowNotes(row)]
+  const { ratio, spread } = rowRatio(row)
+  return [
+    rowName(row),
+    formatRps(row.fleet?.rps ?? Number.NaN),
+    formatRps(row.anchorSide?.rps ?? Number.NaN),
+    formatRatio(ratio),
+    formatSpread(spread),
+    formatGoal(row.goal),
+    verdict(ratio, spread, row.goal),
+    rowNotes(row)
+  ]
 }
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
@@ -123,5 +167,5 @@ export function formatTable (header: readonly string[], rows: readonly (readonly
 
 /** The results table of a run. */
 export function resultsTable (rows: readonly RowResult[]): string {
-  return formatTable(TABLE_HEADER, rows.map(rowCells), [1, 2, 3])
+  return formatTable(TABLE_HEADER, rows.map(rowCells), [1, 2, 3, 4])
 }

@@ -38,7 +38,7 @@ const loginOnceH2c: Scenario['prepare'] = async (target) => {
 const servers = (env: Record<string, string>): Pick<Scenario, 'fleet' | 'anchors'> => ({
   fleet: { module: new URL('../servers/session-tiered-fleet.js', import.meta.url), env },
   anchors: [
-    { label: 'RedisStore alone', module: new URL('../servers/session-tiered-anchor.js', import.meta.url), env },
+    { label: 'RedisStore alone', module: new URL('../servers/session-tiered-anchor.js', import.meta.url), env, goal: 1.5 },
     { label: 'MemoryStore (the ceiling of any near cache)', module: new URL('../servers/session-tiered-memory.js', import.meta.url), env }
   ]
 })
@@ -51,6 +51,6 @@ export default defineScenarios({
   setup,
   prepare: loginOnceH2c,
   ...servers({ HTTP2: '1' }),
-  notes: 'goal ≥ 1.5× over RedisStore alone; Redis commands per request: fleet a SET and a PUBLISH per write, RedisStore alone a GETEX per read and a SET per write ' +
+  notes: 'Redis commands per request: fleet a SET and a PUBLISH per write, RedisStore alone a GETEX per read and a SET per write ' +
     '(and a SET for most rolled reads: while a write of the session is under way, RedisStore\'s write elision writes every set)'
 })

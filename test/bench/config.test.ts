@@ -5,8 +5,8 @@ import { errorOf } from '../helpers/errors.js'
 /** The name and message of what `fn` throws, to compare exactly. */
 
 const DEFAULTS = {
-  duration: 5,
-  rounds: 3,
+  duration: 2,
+  rounds: 7,
   warmup: 1,
   connections: 10,
   streams: 10,
@@ -15,7 +15,7 @@ const DEFAULTS = {
 }
 
 test('CONFIG_DEFAULTS', async (t) => {
-  t.strictSame(CONFIG_DEFAULTS, { duration: 5, rounds: 3, warmup: 1, connections: 10, streams: 10 })
+  t.strictSame(CONFIG_DEFAULTS, { duration: 2, rounds: 7, warmup: 1, connections: 10, streams: 10 })
 })
 
 test('readConfig: defaults without variables, or with blank ones', async (t) => {
@@ -80,9 +80,9 @@ test('readConfig: reads process.env by default', async (t) => {
     for (const [name, value] of saved) process.env[name] = value
   })
   for (const [name] of saved) delete process.env[name]
-  process.env.BENCH_ROUNDS = '7'
+  process.env.BENCH_ROUNDS = '9'
   process.env.BENCH_ONLY = 'hsts'
-  t.strictSame(readConfig(), { ...DEFAULTS, rounds: 7, only: 'hsts' })
+  t.strictSame(readConfig(), { ...DEFAULTS, rounds: 9, only: 'hsts' })
 })
 
 test('estimateSeconds: per server, one warm-up and the measured rounds', async (t) => {
@@ -90,4 +90,6 @@ test('estimateSeconds: per server, one warm-up and the measured rounds', async (
   t.equal(estimateSeconds({ duration: 1, rounds: 1, warmup: 0 }, 3), 3)
   t.equal(estimateSeconds({ duration: 0.5, rounds: 4, warmup: 2 }, 1), 4)
   t.equal(estimateSeconds(readConfig({}), 0), 0)
+  // the defaults: 7 rounds of 2 s after a 1 s warm-up, 15 s per server (3 rounds of 5 s took 16 s)
+  t.equal(estimateSeconds(readConfig({}), 2), 30)
 })

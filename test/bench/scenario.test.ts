@@ -28,6 +28,8 @@ test('scenariosOf: one scenario or a list, as a list', async (t) => {
   t.strictSame(scenariosOf([], FILE), [])
   const withSetup: Scenario = { ...scenario, setup: async () => ({ env: { REDIS_URL: 'redis://127.0.0.1:1' } }) }
   t.strictSame(scenariosOf(withSetup, FILE), [withSetup])
+  const withGoal: Scenario = { ...scenario, anchors: [{ label: 'bare', module: 'bare.js', goal: 0.97 }, { label: 'other', module: 'other.js' }] }
+  t.strictSame(scenariosOf(withGoal, FILE), [withGoal])
 })
 
 test('scenariosOf: what is wrong, and where', async (t) => {
@@ -51,7 +53,10 @@ test('scenariosOf: what is wrong, and where', async (t) => {
     [{ ...scenario, anchors: { label: 'x', module: 'x.js' } }, `${FILE}: needs at least one anchor`],
     [[scenario, scenario, { ...scenario, anchors: [] }], `${FILE}[2]: needs at least one anchor`],
     [{ ...scenario, setup: null }, `${FILE}: setup must be a function`],
-    [{ ...scenario, setup: { env: {} } }, `${FILE}: setup must be a function`]
+    [{ ...scenario, setup: { env: {} } }, `${FILE}: setup must be a function`],
+    [{ ...scenario, anchors: [{ label: 'a', module: 'a.js', goal: 0 }] }, `${FILE}: the goal of anchor a must be a positive number`],
+    [{ ...scenario, anchors: [{ label: 'a', module: 'a.js', goal: 1 }, { label: 'b', module: 'b.js', goal: '0.97' }] }, `${FILE}: the goal of anchor b must be a positive number`],
+    [{ ...scenario, anchors: [{ label: 'a', module: 'a.js', goal: Number.POSITIVE_INFINITY }] }, `${FILE}: the goal of anchor a must be a positive number`]
   ]
   for (const [exported, message] of cases) {
     t.strictSame(errorOf(() => scenariosOf(exported, FILE)), { name: 'TypeError', message }, message)

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { formatDuration, formatFigure, formatMs, formatRatio, formatRps, formatSpread, median, ratio, spread } from '../../bench/lib/stats.js'
+import { formatDuration, formatFigure, formatMs, formatRatio, formatRps, formatSpread, median, ratio, roundOrder, roundRatios, spread } from '../../bench/lib/stats.js'
 
 test('median: middle value of an odd count, mean of the two middle ones of an even count', async (t) => {
   t.equal(median([7]), 7)
@@ -110,4 +110,19 @@ test('formatDuration: seconds below a minute, then whole minutes and seconds', a
   t.equal(formatDuration(-1), '—')
   t.equal(formatDuration(Number.NaN), '—')
   t.equal(formatDuration(Number.POSITIVE_INFINITY), '—')
+})
+
+test('roundRatios: each round\'s fleet figure over the anchor\'s from the same round, as long as the shorter list', async (t) => {
+  t.strictSame(roundRatios([100, 90, 120], [100, 100, 80]), [1, 0.9, 1.5])
+  t.strictSame(roundRatios([100, 90], [50]), [2])
+  t.strictSame(roundRatios([100, 90], [0, 45]), [Number.NaN, 2])
+  t.strictSame(roundRatios([], [1]), [])
+})
+
+test('roundOrder: odd rounds fleet first, even rounds the reverse', async (t) => {
+  t.strictSame(roundOrder(1, 3), [0, 1, 2])
+  t.strictSame(roundOrder(2, 3), [2, 1, 0])
+  t.strictSame(roundOrder(3, 2), [0, 1])
+  t.strictSame(roundOrder(4, 2), [1, 0])
+  t.strictSame(roundOrder(7, 1), [0])
 })

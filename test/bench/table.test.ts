@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import type { LoadResult } from '../../bench/lib/load.js'
-import { TABLE_HEADER, formatTable, resultsTable, rowCells, rowName, rowNotes, summarize, type RowResult, type SideSummary } from '../../bench/lib/table.js'
+import { NOISE_LIMIT, TABLE_HEADER, formatGoal, formatTable, resultsTable, rowCells, rowName, rowNotes, rowRatio, summarize, verdict, type RowResult, type SideSummary } from '../../bench/lib/table.js'
 
 const run = (rps: number, fields: Partial<LoadResult> = {}): LoadResult =>
   ({ rps, requests: rps, failures: 0, p99Ms: Number.NaN, meanMs: Number.NaN, ...fields })
@@ -13,13 +13,13 @@ const h1Row: RowResult = {
   scenario: 'hello, HTTP/1.1',
   anchor: 'fastify',
   protocol: 'h1',
-  fleet: side({ rps: 12345.6, p99Ms: 10, meanMs: 2.5, spread: 0.031, failures: 0 }),
-  anchorSide: side({ rps: 10000, p99Ms: 12, meanMs: 3, spread: 0.05, failures: 3 })
+  fleet: side({ rps: 12345.6, rpsRuns: [12345.6, 12000, 12600], p99Ms: 10, meanMs: 2.5, spread: 0.031, failures: 0 }),
+  anchorSide: side({ rps: 10000, rpsRuns: [10000, 10100, 9900], p99Ms: 12, meanMs: 3, spread: 0.05, failures: 3 })
 }
-const h1Notes = 'p99 10 ms / 12 ms; spread ±3.1 % / ±5.0 %; failed 0 / 3'
+const h1Notes = 'p99 10 ms / 12 ms; req/s spread ±3.1 % / ±5.0 %; failed 0 / 3'
 
 test('TABLE_HEADER', async (t) => {
-  t.strictSame(TABLE_HEADER, ['scenario', 'fleet req/s', 'anchor req/s', 'ratio', 'notes'])
+  t.strictSame(TABLE_HEADER, ['scenario', 'fleet req/s', 'anchor req/s', 'ratio', 'ratio spread', 'goal', 'verdict', 'notes'])
 })
 
 test('summarize: medians of the rounds, their spread, summed failures, distinct protocols', async (t) => {
@@ -68,7 +68,7 @@ test('rowNotes: mean latency when a p99 is missing, spread with a dash for a sid
     protocol: 'h2',
     fleet: side({ p99Ms: 9, meanMs: 1.01, failures: 0 }),
     anchorSide: side({ meanMs: 0.958, spread: 0.1, failures: 20340 })
-  }), 'mean latency 1.01 ms / 0.96 ms; spread — / ±10.0 %; failed 0 / 20340')
+  }), 'mean latency 1.01 ms / 0.96 ms; req/s spread — / ±10.0 %; failed 0 / 20340')
 })
 
 test('rowNotes: no latency and no spread when not both known; failures always', async (t) => {
@@ -121,11 +121,45 @@ test('rowNotes: only the scenario notes without both sides', async (t) => {
   t.equal(rowNotes({ scenario: 's', anchor: 'a', protocol: 'h1', anchorSide: h1Row.anchorSide, notes: 'n' }), 'n')
 })
 
-test('rowCells: name, req/s of both sides, ratio, notes', async (t) => {
-  t.strictSame(rowCells(h1Row), ['hello, HTTP/1.1 vs fastify', '12,346', '10,000', '1.23', h1Notes])
-  t.strictSame(rowCells({ ...h1Row, anchorSide: side({ rps: 0 }) }), ['hello, HTTP/1.1 vs fastify', '12,346', '0', '—', 'spread ±3.1 % / —; failed 0 / 0'])
-  t.strictSame(rowCells({ scenario: 'broken', anchor: 'x', protocol: 'h2', error: 'failed: boom', failed: true }),
-    ['broken vs x', '—', '—', '—', 'failed: boom'])
+test('rowRatio: the median of the per-round ratios and their spread', async (t) => {
+  const { ratio, spread, runs } = rowRatio(h1Row)
+  t.strictSame(runs.map((r) => r.toFixed(4)), ['1.2346', '1.1881', '1.2727'])
+  t.equal(ratio.toFixed(4), '1.2346')
+  t.equal(spread.toFixed(4), '0.0343')
+  // not the ratio of the medians: a round where both sides were slow pairs with itself
+  t.strictSame(rowRatio({ fleet: side({ rpsRuns: [100, 50, 100] }), anchorSide: side({ rpsRuns: [100, 50, 100] }) }), { ratio: 1, spread: 0, runs: [1, 1, 1] })
+  t.strictSame(rowRatio({ fleet: side({ rpsRuns: [100] }), anchorSide: side({ rpsRuns: [0] }) }), { ratio: Number.NaN, spread: Number.NaN, runs: [Number.NaN] })
+  t.strictSame(rowRatio({}), { ratio: Number.NaN, spread: Number.NaN, runs: [] })
+})
+
+test('verdict: met or missed only within the noise limit; noisy otherwise', async (t) => {
+  t.equal(NOISE_LIMIT, 0.05)
+  t.equal(verdict(1, 0.01, undefined), '')
+  t.equal(verdict(Number.NaN, 0.01, 0.97), '—')
+  t.equal(verdict(0.97, 0.05, 0.97), 'met')
+  t.equal(verdict(0.96, 0.02, 0.97), 'missed')
+  t.equal(verdict(1.5, 0.051, 0.97), 'noisy (±5.1 %)')
+  t.equal(verdict(0.5, 0.2, 0.97), 'noisy (±20.0 %)')
+  t.equal(verdict(1, Number.NaN, 0.97), 'noisy (one round)')
+  t.equal(verdict(1.2, 0.01, 1.2, true), 'met', 'a ceiling')
+  t.equal(verdict(1.21, 0.01, 1.2, true), 'missed', 'a ceiling')
+})
+
+test('formatGoal', async (t) => {
+  t.equal(formatGoal(undefined), '')
+  t.equal(formatGoal(0.97), '≥ 0.97×')
+  t.equal(formatGoal(1), '≥ 1×')
+  t.equal(formatGoal(1.2, true), '≤ 1.2×')
+})
+
+test('rowCells: name, req/s of both sides, ratio, its spread, goal, verdict, notes', async (t) => {
+  t.strictSame(rowCells(h1Row), ['hello, HTTP/1.1 vs fastify', '12,346', '10,000', '1.23', '±3.4 %', '', '', h1Notes])
+  t.strictSame(rowCells({ ...h1Row, goal: 1.2 }), ['hello, HTTP/1.1 vs fastify', '12,346', '10,000', '1.23', '±3.4 %', '≥ 1.2×', 'met', h1Notes])
+  t.strictSame(rowCells({ ...h1Row, goal: 1.3 })[6], 'missed')
+  t.strictSame(rowCells({ ...h1Row, anchorSide: side({ rps: 0, rpsRuns: [0] }) }),
+    ['hello, HTTP/1.1 vs fastify', '12,346', '0', '—', '—', '', '', 'req/s spread ±3.1 % / —; failed 0 / 0'])
+  t.strictSame(rowCells({ scenario: 'broken', anchor: 'x', protocol: 'h2', error: 'failed: boom', failed: true, goal: 0.9 }),
+    ['broken vs x', '—', '—', '—', '—', '≥ 0.9×', '—', 'failed: boom'])
 })
 
 test('formatTable: padded columns, right alignment, escaped pipes, newlines as spaces', async (t) => {
@@ -150,15 +184,15 @@ test('formatTable: columns at least 3 wide, left-aligned by default, missing cel
   ].join('\n'))
 })
 
-test('resultsTable: the five columns, req/s and ratio right-aligned', async (t) => {
-  t.equal(resultsTable([h1Row, { scenario: 'broken', anchor: 'x', protocol: 'h2', error: 'failed: boom', failed: true }]), [
-    '| scenario                   | fleet req/s | anchor req/s | ratio | notes                                                   |',
-    '| -------------------------- | ----------: | -----------: | ----: | ------------------------------------------------------- |',
-    '| hello, HTTP/1.1 vs fastify |      12,346 |       10,000 |  1.23 | p99 10 ms / 12 ms; spread ±3.1 % / ±5.0 %; failed 0 / 3 |',
-    '| broken vs x                |           — |            — |     — | failed: boom                                            |'
+test('resultsTable: the columns, req/s, ratio and its spread right-aligned', async (t) => {
+  t.equal(resultsTable([{ ...h1Row, goal: 1.3 }, { scenario: 'broken', anchor: 'x', protocol: 'h2', error: 'failed: boom', failed: true }]), [
+    '| scenario                   | fleet req/s | anchor req/s | ratio | ratio spread | goal   | verdict | notes                                                         |',
+    '| -------------------------- | ----------: | -----------: | ----: | -----------: | ------ | ------- | ------------------------------------------------------------- |',
+    '| hello, HTTP/1.1 vs fastify |      12,346 |       10,000 |  1.23 |       ±3.4 % | ≥ 1.3× | missed  | p99 10 ms / 12 ms; req/s spread ±3.1 % / ±5.0 %; failed 0 / 3 |',
+    '| broken vs x                |           — |            — |     — |            — |        |         | failed: boom                                                  |'
   ].join('\n'))
   t.equal(resultsTable([]), [
-    '| scenario | fleet req/s | anchor req/s | ratio | notes |',
-    '| -------- | ----------: | -----------: | ----: | ----- |'
+    '| scenario | fleet req/s | anchor req/s | ratio | ratio spread | goal | verdict | notes |',
+    '| -------- | ----------: | -----------: | ----: | -----------: | ---- | ------- | ----- |'
   ].join('\n'))
 })
