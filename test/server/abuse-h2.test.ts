@@ -18,7 +18,9 @@ let pair: KeyPair
 t.before(async () => { pair = await selfSignedPair() })
 
 test('rapid reset: the attacking connection is ended; other clients are served throughout and the server stays up', async (t) => {
-  // a short session timeout ends, on Node 20, the session nghttp2 stopped reading after its GOAWAY
+  // nghttp2's reset rate limit sends GOAWAY after about 1000 streams; Node 22 and 24 then close the
+  // connection, Node 20 stops reading it and leaves it to the idle-session timeout, short here
+  // (test/fixtures/rapid-reset.mjs shows each version with the defaults)
   const target = await abuseTarget(t, pair, { http2SessionTimeout: 2000 })
   const others = bystanders(target.origin)
   await sleep(200)
@@ -35,12 +37,11 @@ test('rapid reset: the attacking connection is ended; other clients are served t
     if (!flowing) await Promise.race([sleep(50), attacker.closed])
     await new Promise((resolve) => setImmediate(resolve))
   }
-  // Node 20 answers with GOAWAY INTERNAL_ERROR; Node 22 and 24 close the connection without one
   const goneOrTold = await within(10_000, () => connection.ended || attacker.goaways.length > 0)
   t.ok(goneOrTold, `the server told the attacker to go away or closed its connection (${sent} streams sent, GOAWAYs ${JSON.stringify(attacker.goaways)})`)
   t.ok(attacker.goaways.every((g) => g.errorCode !== 0), 'any GOAWAY carries an error code')
   t.ok(sent < MAX_STREAMS, `ended before the attack's cap (${sent} streams sent)`)
-  t.ok(await within(10_000, () => connection.ended), 'the attacker\'s connection is closed')
+  t.ok(await within(10_000, () => connection.ended), 'the attacker\'s connection is closed (Node 20: by the idle-session timeout)')
   t.ok(await within(10_000, () => target.connections.size <= 2), `the server holds no connection of the attacker (${target.connections.size} open, the bystanders' included)`)
 
   await sleep(200)
