@@ -2,8 +2,8 @@ import type { OptionKit } from '../internal/option-kit.js'
 
 /**
  * How much one client may take of the server: HTTP/2 per-connection limits and the HTTP/1.1
- * timeouts. Node already ends a session that resets streams faster than nghttp2 allows (rapid
- * reset, CVE-2023-44487); these bound what is left. Timeouts are in milliseconds.
+ * timeouts, in milliseconds. Rapid reset (CVE-2023-44487) needs no limit of its own: nghttp2's reset
+ * rate limit and Node's invalid-frame count end such a session after about 1000 streams.
  */
 export interface ServerLimits {
   /**
@@ -30,12 +30,13 @@ export interface ServerLimits {
    */
   maxSettings?: number
   /**
-   * HTTP/2: invalid frames a session may send before it is ended.
+   * HTTP/2: invalid frames a session may send before it is ended; with nghttp2's reset rate limit,
+   * what ends a rapid-reset attack (CVE-2023-44487) after about 1000 streams.
    * @default 1000
    */
   maxSessionInvalidFrames?: number
   /**
-   * HTTP/2: streams refused to one session (over `maxConcurrentStreams`, or reset at once) before it is ended.
+   * HTTP/2: streams Node refuses to one session (over `maxConcurrentStreams` or `maxSessionMemory`) before it ends the session.
    * @default 100
    */
   maxSessionRejectedStreams?: number
