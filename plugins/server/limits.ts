@@ -41,7 +41,8 @@ export interface ServerLimits {
    */
   maxSessionRejectedStreams?: number
   /**
-   * HTTP/2: pings the client may leave unanswered; more end the session.
+   * HTTP/2: pings the server may have sent and not yet had answered (`session.ping()`, as the cluster drain
+   * sends); a ping over it fails. Not a limit on the client's pings.
    * @default 10
    */
   maxOutstandingPings?: number
