@@ -4,11 +4,13 @@ import type { FastifyHttp2SecureOptions, FastifyHttpOptions } from 'fastify'
 import { devCertificate } from './dev-certificate.js'
 import { FST_FLEET_SERVER_TLS_MISSING } from './errors.js'
 import { normalizeOptions, type PlainServerOptions, type SecureServerOptions } from './options.js'
+import { http2Limits, secureServerFactory, TIMEOUT_CHECK_INTERVAL } from './secure-server.js'
 import { loadTlsMaterial } from './tls-material.js'
 
 export { devCertificate, defaultCacheDir, type DevCertificate } from './dev-certificate.js'
 export * from './errors.js'
 export type { DevCertificateOptions, PemSource, PlainServerOptions, SecureServerOptions, ServerOptionsInput } from './options.js'
+export { LIMIT_DEFAULTS, type ServerLimits } from './limits.js'
 
 /** Fastify options for HTTP/2 over TLS with the HTTP/1.1 fallback. */
 export type FleetSecureServerOptions = FastifyHttp2SecureOptions<Http2SecureServer> & {
@@ -19,10 +21,18 @@ export type FleetSecureServerOptions = FastifyHttp2SecureOptions<Http2SecureServ
     allowHTTP1: boolean
     minVersion: 'TLSv1.2' | 'TLSv1.3'
   }
+  http2SessionTimeout: number
+  keepAliveTimeout: number
+  requestTimeout: number
 }
 
 /** Fastify options for plain HTTP/1.1. */
-export type FleetPlainServerOptions = FastifyHttpOptions<Server> & { http2?: false, https?: null }
+export type FleetPlainServerOptions = FastifyHttpOptions<Server> & {
+  http2?: false
+  https?: null
+  keepAliveTimeout: number
+  requestTimeout: number
+}
 
 /**
  * Fastify server options for HTTP/2 over TLS with the HTTP/1.1 fallback on the same port:
@@ -30,6 +40,8 @@ export type FleetPlainServerOptions = FastifyHttpOptions<Server> & { http2?: fal
  * paths and is checked now (readable, key matches, not expired), so a bad file fails at
  * start-up with a coded error that names it. Without `key`/`cert`, development mode uses a
  * cached self-signed certificate and production mode fails. `protocol: 'http'` gives plain HTTP/1.1.
+ * `limits` bound what one client may take (HTTP/2 streams, header size, timeouts); the HTTP/2
+ * server comes from a `serverFactory` that also applies the HTTP/1.1 timeouts to the fallback.
  */
 export async function serverOptions (options: PlainServerOptions): Promise<FleetPlainServerOptions>
 export async function serverOptions (options?: SecureServerOptions): Promise<FleetSecureServerOptions>
@@ -37,7 +49,16 @@ export async function serverOptions (
   options: SecureServerOptions | PlainServerOptions = {}
 ): Promise<FleetSecureServerOptions | FleetPlainServerOptions> {
   const opts = normalizeOptions(options)
-  if (opts.protocol === 'http') return { http2: false }
+  const { limits } = opts
+  const timeouts = { keepAliveTimeout: limits.keepAliveTimeout, requestTimeout: limits.requestTimeout }
+  if (opts.protocol === 'http') {
+    return {
+      http2: false,
+      // Fastify hands `http` to http.createServer() and sets the two timeouts on the server itself
+      http: { headersTimeout: limits.headersTimeout, maxHeaderSize: limits.maxHeaderSize, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL },
+      ...timeouts
+    }
+  }
 
   let material: { key: string, cert: string, ca?: string[] }
   if (opts.key !== undefined && opts.cert !== undefined) {
@@ -49,6 +70,7 @@ export async function serverOptions (
   }
 
   const https: FleetSecureServerOptions['https'] = {
+    ...http2Limits(limits),
     allowHTTP1: opts.allowHTTP1,
     key: material.key,
     cert: material.cert,
@@ -56,5 +78,5 @@ export async function serverOptions (
   }
   if (material.ca !== undefined && material.ca.length > 0) https.ca = material.ca
   if (opts.passphrase !== undefined) https.passphrase = opts.passphrase
-  return { http2: true, https }
+  return { http2: true, https, http2SessionTimeout: limits.http2SessionTimeout, ...timeouts, serverFactory: secureServerFactory(limits) }
 }

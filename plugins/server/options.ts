@@ -1,6 +1,7 @@
 import { optionKit, type OptionKit } from '../internal/option-kit.js'
 import { FST_FLEET_SERVER_INVALID_OPTION } from './errors.js'
 import { resolveMode, type Mode } from '../internal/mode.js'
+import { normalizeLimits, type NormalizedLimits, type ServerLimits } from './limits.js'
 
 /**
  * TLS material: PEM text (string or Buffer), or the path of a PEM file
@@ -83,6 +84,12 @@ export interface SecureServerOptions {
    * @default {}
    */
   devCertificate?: DevCertificateOptions
+  /**
+   * What one client may take of the server (HTTP/2 streams, header size, timeouts); see `ServerLimits`.
+   * Each missing limit takes its default (`LIMIT_DEFAULTS`).
+   * @default {}
+   */
+  limits?: ServerLimits
 }
 
 /** Options of `serverOptions()` for plain HTTP/1.1 (local development, or behind a TLS proxy). */
@@ -94,6 +101,12 @@ export interface PlainServerOptions {
    * @default `'production'` when `NODE_ENV=production`, else `'development'`
    */
   mode?: Mode
+  /**
+   * The HTTP/1.1 limits (`maxHeaderSize`, `headersTimeout`, `requestTimeout`, `keepAliveTimeout`)
+   * apply; the HTTP/2 ones are accepted and have no effect.
+   * @default {}
+   */
+  limits?: ServerLimits
 }
 
 export type ServerOptionsInput = SecureServerOptions | PlainServerOptions
@@ -120,11 +133,13 @@ export interface NormalizedSecureOptions {
   allowHTTP1: boolean
   mode: Mode
   devCertificate: DevCertificateOptions
+  limits: NormalizedLimits
 }
 
 export interface NormalizedPlainOptions {
   protocol: 'http'
   mode: Mode
+  limits: NormalizedLimits
 }
 
 const isPemSource = (value: unknown): value is PemSource =>
@@ -137,14 +152,15 @@ const invalid: (name: string, reason: string) => never = check.invalid
 export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions | NormalizedPlainOptions {
   const opts = check.object('options', input)
   // a misspelt `cert` must not quietly become a self-signed certificate
-  check.known(opts, ['protocol', 'key', 'cert', 'ca', 'passphrase', 'minVersion', 'allowHTTP1', 'mode', 'devCertificate'])
+  check.known(opts, ['protocol', 'key', 'cert', 'ca', 'passphrase', 'minVersion', 'allowHTTP1', 'mode', 'devCertificate', 'limits'])
   const protocol = check.oneOf<'https' | 'http'>('protocol', opts.protocol, DEFAULTS.protocol, ['https', 'http'])
   const mode = check.oneOf<Mode>('mode', opts.mode, resolveMode(), ['development', 'production'])
+  const limits = normalizeLimits(check, opts.limits)
   if (protocol === 'http') {
     for (const name of ['key', 'cert', 'ca', 'passphrase']) {
       if (opts[name] !== undefined) invalid(name, "TLS material makes no sense with protocol: 'http'")
     }
-    return { protocol, mode }
+    return { protocol, mode, limits }
   }
 
   for (const name of ['key', 'cert'] as const) {
@@ -172,7 +188,8 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
     minVersion,
     allowHTTP1,
     mode,
-    devCertificate: { ...devCertificate as DevCertificateOptions }
+    devCertificate: { ...devCertificate as DevCertificateOptions },
+    limits
   }
 }
 

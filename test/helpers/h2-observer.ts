@@ -16,6 +16,8 @@ const ACK = 0x1
 const END_HEADERS = 0x4
 const PADDED = 0x8
 const PRIORITY = 0x20
+/** SETTINGS_MAX_FRAME_SIZE's initial value. */
+const MAX_FRAME = 16384
 /** `:status` values of the HPACK static table (RFC 7541 appendix A), by index. */
 const STATIC_STATUS: Record<number, number> = { 8: 200, 9: 204, 10: 206, 11: 304, 12: 400, 13: 404, 14: 500 }
 
@@ -42,6 +44,8 @@ export type StreamOutcome =
 export interface ObserverOptions {
   /** Whether to answer the server's PINGs, or how many of them (the first ones). @default true */
   answerPings?: boolean | number
+  /** Whether to acknowledge the server's SETTINGS (until it does, the server's limits are pending). @default true */
+  ackSettings?: boolean
 }
 
 interface Pending {
@@ -67,6 +71,7 @@ export class H2Observer {
   #nextStreamId = 1
   #input = Buffer.alloc(0)
   #onSettings: (() => void) | null = null
+  readonly #ackSettings: boolean
 
   private constructor (socket: Socket, url: URL, options: ObserverOptions) {
     this.#socket = socket
@@ -74,6 +79,7 @@ export class H2Observer {
     this.#scheme = url.protocol === 'https:' ? 'https' : 'http'
     const answer = options.answerPings ?? true
     this.#answerPings = answer === true ? Infinity : answer === false ? 0 : answer
+    this.#ackSettings = options.ackSettings ?? true
     socket.on('data', (chunk: Buffer) => this.#read(chunk))
     socket.on('error', () => {})
     this.closed = new Promise((resolve) => socket.once('close', () => {
@@ -109,18 +115,52 @@ export class H2Observer {
     return this.frames.filter((f) => f.streamId === 0).map((f) => f.type)
   }
 
-  /** Sends a GET at once (the bytes are written before this returns) and gives its stream id and outcome. */
-  get (path: string): { streamId: number, outcome: Promise<StreamOutcome> } {
+  /**
+   * Sends a GET at once (the bytes are written before this returns) and gives its stream id and outcome.
+   * `headers` are sent after the pseudo-headers, names in lower case.
+   */
+  get (path: string, headers: Record<string, string> = {}): { streamId: number, outcome: Promise<StreamOutcome> } {
     const streamId = this.#nextStreamId
     this.#nextStreamId += 2
     const block = Buffer.concat([
-      Buffer.from([0x82, this.#scheme === 'https' ? 0x87 : 0x86]),
-      literal(4, path),
-      literal(1, this.#authority)
+      this.#requestBlock(path),
+      ...Object.entries(headers).map(([name, value]) => Buffer.concat([Buffer.from([0]), hpackString(name), hpackString(value)]))
     ])
     const outcome = new Promise<StreamOutcome>((resolve) => this.#pending.set(streamId, { status: Number.NaN, body: [], resolve }))
-    this.#socket.write(frame(1, END_STREAM | END_HEADERS, streamId, block))
+    // a block over the default frame size goes on in CONTINUATION frames
+    const parts: Buffer[] = []
+    for (let at = 0; at < block.length; at += MAX_FRAME) parts.push(block.subarray(at, at + MAX_FRAME))
+    this.#socket.write(Buffer.concat(parts.map((part, i) => i === 0
+      ? frame(1, END_STREAM | (parts.length === 1 ? END_HEADERS : 0), streamId, part)
+      : frame(9, i === parts.length - 1 ? END_HEADERS : 0, streamId, part))))
     return { streamId, outcome }
+  }
+
+  /**
+   * Opens `count` GET streams and cancels each at once (HEADERS then RST_STREAM CANCEL), in one write,
+   * as a rapid-reset attacker does; their outcomes are not followed. Returns what `socket.write()` did
+   * (`false`: the server is not reading as fast).
+   */
+  openAndCancel (count: number): boolean {
+    const frames: Buffer[] = []
+    const cancel = Buffer.alloc(4)
+    cancel.writeUInt32BE(8)
+    for (let i = 0; i < count; i++) {
+      const streamId = this.#nextStreamId
+      this.#nextStreamId += 2
+      frames.push(frame(1, END_STREAM | END_HEADERS, streamId, this.#requestBlock('/')), frame(3, 0, streamId, cancel))
+    }
+    return this.#socket.write(Buffer.concat(frames))
+  }
+
+  /** Sends one frame as given (`type` by its code), to break the rules on purpose. */
+  rawFrame (type: number, flags: number, streamId: number, payload?: Buffer): void {
+    this.#socket.write(frame(type, flags, streamId, payload))
+  }
+
+  /** Whether the connection is still open on this side. */
+  get open (): boolean {
+    return !this.#socket.destroyed
   }
 
   /** Resolves once `count` frames of `type` (`'GOAWAY'`, `'PING'`...) have been received, in all. */
@@ -153,6 +193,14 @@ export class H2Observer {
     this.#socket.destroy()
   }
 
+  #requestBlock (path: string): Buffer {
+    return Buffer.concat([
+      Buffer.from([0x82, this.#scheme === 'https' ? 0x87 : 0x86]),
+      literal(4, path),
+      literal(1, this.#authority)
+    ])
+  }
+
   #read (chunk: Buffer): void {
     this.#input = Buffer.concat([this.#input, chunk])
     while (this.#input.length >= 9) {
@@ -173,7 +221,7 @@ export class H2Observer {
     this.frames.push(observed)
     const pending = this.#pending.get(streamId)
     if (type === 4 && (flags & ACK) === 0) {
-      this.#socket.write(frame(4, ACK, 0))
+      if (this.#ackSettings) this.#socket.write(frame(4, ACK, 0))
       this.#onSettings?.()
       this.#onSettings = null
     } else if (type === 6 && (flags & ACK) === 0) {
@@ -242,6 +290,24 @@ function frame (type: number, flags: number, streamId: number, payload: Buffer =
 function literal (nameIndex: number, value: string): Buffer {
   const bytes = Buffer.from(value, 'latin1')
   return Buffer.concat([Buffer.from([nameIndex, bytes.length]), bytes])
+}
+
+/** An HPACK string literal, not Huffman-coded, of any length (RFC 7541 §5.1-5.2). */
+function hpackString (value: string): Buffer {
+  const bytes = Buffer.from(value, 'latin1')
+  const length: number[] = []
+  if (bytes.length < 127) {
+    length.push(bytes.length)
+  } else {
+    length.push(127)
+    let rest = bytes.length - 127
+    while (rest >= 128) {
+      length.push((rest % 128) + 128)
+      rest = Math.floor(rest / 128)
+    }
+    length.push(rest)
+  }
+  return Buffer.concat([Buffer.from(length), bytes])
 }
 
 function unpad (flags: number, payload: Buffer): Buffer {

@@ -53,15 +53,23 @@ test('invalid options of devCertificate() fail with a code', async (t) => {
   }
 })
 
+// plain HTTP/1.1 with the default limits: Fastify hands `http` to http.createServer()
+const PLAIN = {
+  http2: false,
+  http: { headersTimeout: 20000, maxHeaderSize: 16384, connectionsCheckingInterval: 1000 },
+  keepAliveTimeout: 72000,
+  requestTimeout: 120000
+}
+
 test('the caller\'s options object is never changed', async (t) => {
-  const opts = Object.freeze({ protocol: 'http' as const })
-  t.same(await serverOptions(opts), { http2: false })
-  t.same(opts, { protocol: 'http' })
+  const opts = Object.freeze({ protocol: 'http' as const, limits: Object.freeze({ headersTimeout: 5000 }) })
+  t.strictSame(await serverOptions(opts), { ...PLAIN, http: { ...PLAIN.http, headersTimeout: 5000 } })
+  t.strictSame(opts, { protocol: 'http', limits: { headersTimeout: 5000 } })
 })
 
 test('protocol http gives plain HTTP/1.1 options, in either mode', async (t) => {
-  t.same(await serverOptions({ protocol: 'http' }), { http2: false })
-  t.same(await serverOptions({ protocol: 'http', mode: 'production' }), { http2: false })
+  t.strictSame(await serverOptions({ protocol: 'http' }), PLAIN)
+  t.strictSame(await serverOptions({ protocol: 'http', mode: 'production' }), PLAIN)
 })
 
 test('the mode follows NODE_ENV unless given', async (t) => {
