@@ -8,6 +8,7 @@ import { SHARED_MAP_DEFAULTS } from '../../plugins/cluster/shared-map.js'
 import { WORKER_DEFAULTS } from '../../plugins/cluster/worker-plugin.js'
 import { CACHE_DEFAULTS, DEFAULTS as CORS } from '../../plugins/cors/options.js'
 import { DEFAULTS as HSTS, REDIRECT_DEFAULTS } from '../../plugins/hsts/options.js'
+import { LIMIT_DEFAULTS } from '../../plugins/server/limits.js'
 import { DEFAULTS as SERVER, DEV_CERT_DEFAULTS } from '../../plugins/server/options.js'
 import { DEFAULTS as STORE } from '../../plugins/session/options.js'
 import { CLUSTER_DEFAULTS } from '../../plugins/session/stores/cluster.js'
@@ -60,6 +61,7 @@ function rendered (value: unknown): string[] {
 const sections: Array<[string, string, Record<string, unknown>, string]> = [
   ['server.md', '### `serverOptions(options)`', SERVER, ''],
   ['server.md', '### `devCertificate(options)`', DEV_CERT_DEFAULTS, ''],
+  ['server.md', '### `limits` options', LIMIT_DEFAULTS, 'limits.'],
   ['session.md', '### Every store', STORE, ''],
   ['session.md', '### `MemoryStore` options', MEMORY_DEFAULTS, ''],
   ['session.md', '### `ClusterStore` options', CLUSTER_DEFAULTS, ''],
