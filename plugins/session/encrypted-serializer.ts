@@ -1,8 +1,9 @@
 /**
  * Encryption at rest as a serializer: `serializer: encryptedSerializer({ keys })` on any store, and
- * the backend holds `v1.<key id>.<iv>.<tag>.<ciphertext>` instead of the session's JSON. AES-256-GCM
- * (`node:crypto`), a random 12-byte IV per record, the header `v1.<key id>` as additional
- * authenticated data; IV, tag and ciphertext in base64url without padding. It writes with the first
+ * the backend holds `"v1.<key id>.<iv>.<tag>.<ciphertext>"` (a JSON string, so that PostgreSQL's
+ * `json` column takes it) instead of the session's JSON. AES-256-GCM (`node:crypto`), a random
+ * 12-byte IV per record, the header `v1.<key id>` as additional authenticated data; IV, tag and
+ * ciphertext in base64url without padding. It writes with the first
  * key and reads with any listed one, so a new key goes first and the old one stays listed until the
  * sessions written with it have expired (or been rewritten): nobody is logged out. A record that does
  * not decrypt (unknown key id, altered, truncated, not this format) makes `parse` throw, which every
@@ -96,16 +97,17 @@ export function encryptedSerializer (options: EncryptedSerializerOptions): Seria
       const iv = randomBytes(IV_BYTES)
       const cipher = createCipheriv('aes-256-gcm', writeKey, iv).setAAD(writeAad)
       const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])
-      return `${writeHeader}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${data.toString('base64url')}`
+      return `"${writeHeader}.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${data.toString('base64url')}"`
     },
     parse: (text) => {
-      const fields = text.split('.')
+      const quoted = text.length > 1 && text.startsWith('"') && text.endsWith('"')
+      const fields = quoted ? text.slice(1, -1).split('.') : []
       const [version, id, ivText, tagText, dataText] = fields
       const iv = decode(ivText, IV_BYTES)
       const tag = decode(tagText, TAG_BYTES)
       const data = decode(dataText, null)
       if (fields.length !== 5 || version !== RECORD_VERSION || iv === null || tag === null || data === null) {
-        throw new Error(`not an encrypted record (expected ${RECORD_VERSION}.<key id>.<iv>.<tag>.<ciphertext>)`)
+        throw new Error(`not an encrypted record (expected "${RECORD_VERSION}.<key id>.<iv>.<tag>.<ciphertext>")`)
       }
       const key = keys.get(id as string)
       if (key === undefined) throw new Error(`no key has the record's key id ${show(id)}`)

@@ -23,13 +23,15 @@ function warnings (): { logger: StoreLogger, codes: string[], messages: string[]
 }
 
 /** Record fields `[version, key id, iv, tag, ciphertext]`. */
-const fields = (text: string): string[] => text.split('.')
+const fields = (text: string): string[] => (JSON.parse(text) as string).split('.')
+/** The record of `fields`. */
+const record = (parts: string[]): string => JSON.stringify(parts.join('.'))
 
 test('a record: v1.<key id>.<iv>.<tag>.<ciphertext>, AES-256-GCM with the header as additional data', async (t) => {
   const serializer = encryptedSerializer({ keys: [{ id: 'k1', key: K1 }] })
   const session = { cookie: { originalMaxAge: null }, user: 'ada', secret: 'the marker 4f1c' }
   const text = serializer.stringify(session)
-  t.match(text, /^v1\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/)
+  t.match(text, /^"v1\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+"$/)
   t.equal(RECORD_VERSION, 'v1')
   t.notOk(text.includes('ada') || text.includes('marker'), 'no plaintext')
   t.strictSame(serializer.parse(text), session)
@@ -92,25 +94,28 @@ test('a record that does not decrypt makes parse throw; the store reads it as no
   const serializer = encryptedSerializer({ keys: [{ id: 'k1', key: K1 }] })
   const text = serializer.stringify({ user: 'ada' })
   const [version, id, iv, tag, data] = fields(text) as [string, string, string, string, string]
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   const flip = (s: string, at = 0): string => s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1)
-  const format = 'not an encrypted record (expected v1.<key id>.<iv>.<tag>.<ciphertext>)'
+  const format = 'not an encrypted record (expected "v1.<key id>.<iv>.<tag>.<ciphertext>")'
   const tampered = 'the record does not authenticate under key "k1" (altered, or written with another key of that id)'
   const cases: Array<[string, string, string]> = [
-    ['ciphertext', [version, id, iv, tag, flip(data)].join('.'), tampered],
-    ['tag', [version, id, iv, flip(tag), data].join('.'), tampered],
-    ['iv', [version, id, flip(iv), tag, data].join('.'), tampered],
-    ['key id (additional data)', [version, id, iv, tag, data].join('.').replace('.k1.', '.k9.'), 'no key has the record\'s key id "k9"'],
+    ['ciphertext', record([version, id, iv, tag, flip(data)]), tampered],
+    ['tag', record([version, id, iv, flip(tag), data]), tampered],
+    ['iv', record([version, id, flip(iv), tag, data]), tampered],
+    ['key id (additional data)', record([version, 'k9', iv, tag, data]), 'no key has the record\'s key id "k9"'],
     ['same key under another id', encryptedSerializer({ keys: [{ id: 'k0', key: K1 }] }).stringify({ user: 'ada' }).replace('.k0.', '.k1.'), tampered],
-    ['version', ['v2', id, iv, tag, data].join('.'), format],
-    ['ciphertext cut by two bytes', [version, id, iv, tag, Buffer.from(data, 'base64url').subarray(0, -2).toString('base64url')].join('.'), tampered],
-    ['cut after the tag', [version, id, iv, tag].join('.'), format],
-    ['an extra field', `${text}.x`, format],
-    ['a short tag', [version, id, iv, tag.slice(0, 12), data].join('.'), format],
-    ['a short iv', [version, id, iv.slice(0, 8), tag, data].join('.'), format],
-    ['padding', `${text}=`, format],
-    ['a stray character', [version, id, iv, tag, `${data}!`].join('.'), format],
+    ['version', record(['v2', id, iv, tag, data]), format],
+    ['ciphertext cut by two bytes', record([version, id, iv, tag, Buffer.from(data, 'base64url').subarray(0, -2).toString('base64url')]), tampered],
+    ['cut after the tag', record([version, id, iv, tag]), format],
+    ['an extra field', record([version, id, iv, tag, data, 'x']), format],
+    ['a short tag', record([version, id, iv, tag.slice(0, 12), data]), format],
+    ['a short iv', record([version, id, iv.slice(0, 8), tag, data]), format],
+    ['padding', record([version, id, iv, tag, `${data}=`]), format],
+    ['a stray character', record([version, id, iv, tag, `${data}!`]), format],
     // the last character of 22 base64url ones carries 4 unused bits: a text that only changes those is refused
-    ['unused bits of the tag', [version, id, iv, tag.slice(0, 21) + String.fromCharCode(tag.charCodeAt(21) ^ 1), data].join('.'), format],
+    ['unused bits of the tag', record([version, id, iv, tag.slice(0, 21) + (B64URL[B64URL.indexOf(tag.slice(21)) ^ 1] as string), data]), format],
+    ['without its quotes', text.slice(1, -1), format],
+    ['a lone quote', '"', format],
     ['plain JSON', '{"user":"ada"}', format],
     ['empty', '', format]
   ]
@@ -216,6 +221,6 @@ test('TieredStore over an encrypted store: near copies stay encrypted, a rolled 
   }
   t.strictSame(calls, [[], ['refresh'], [], ['write']], 'near hits; within touchAfter nothing, past it a touch; a change is written')
   t.equal((await tiered.get('s'))?.views, 4)
-  t.match(inner.entries.get('s')?.text, /^v1\.k1\./)
+  t.match(inner.entries.get('s')?.text, /^"v1\.k1\./)
   await tiered.close()
 })
