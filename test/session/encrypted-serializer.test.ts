@@ -204,6 +204,24 @@ test('write elision on an encrypted store: unchanged sessions are rewritten (a l
   }
 })
 
+test('encryptions per rolled request on an encrypted store: two with write elision (its comparison, then the write), one without', async (t) => {
+  for (const writeElision of [true, false]) {
+    let now = Date.UTC(2030, 0, 1)
+    const serializer = encryptedSerializer({ keys: [{ id: 'k1', key: K1 }] })
+    const counts = { stringify: 0, parse: 0 }
+    const counted = {
+      stringify: (s: Record<string, unknown>) => { counts.stringify++; return serializer.stringify(s) },
+      parse: (text: string) => { counts.parse++; return serializer.parse(text) }
+    }
+    const store = new MapStore({ now: () => now, serializer: counted, writeElision })
+    await store.set('s', { cookie: { expires: new Date(now + HOUR), originalMaxAge: HOUR }, user: 'ada' })
+    counts.stringify = 0
+    now += 1000
+    await store.set('s', rolled(await store.get('s'), now))
+    t.strictSame({ ...counts, calls: store.takeCalls() }, { stringify: writeElision ? 2 : 1, parse: 1, calls: ['write', 'read', 'write'] }, `writeElision: ${String(writeElision)}`)
+  }
+})
+
 test('TieredStore over an encrypted store: near copies stay encrypted, a rolled session becomes a touch, a change a write', async (t) => {
   let now = Date.UTC(2030, 0, 1)
   const serializer = encryptedSerializer({ keys: [{ id: 'k1', key: K1 }] })
