@@ -30,3 +30,4 @@ export {
   TieredStore, type TieredStoreOptions, type TieredStoreStats, type NearOptions, type NearStats, type TieredReadPolicy
 } from './stores/tiered.js'
 export type { InvalidationChannel } from './invalidation.js'
+export { encryptedSerializer, RECORD_VERSION, type EncryptedSerializerOptions, type EncryptionKey } from './encrypted-serializer.js'
