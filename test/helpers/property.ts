@@ -1,4 +1,7 @@
 import fc from 'fast-check'
+import { normalizeOptions, policySpec, type FleetCorsOptions } from '../../plugins/cors/options.js'
+import { OriginDecisionCache } from '../../plugins/cors/origin-cache.js'
+import { compilePolicy, type Policy } from '../../plugins/cors/policy.js'
 
 /**
  * The seed of every property run: fixed (CI runs the same cases every time), `FC_SEED` to explore
@@ -52,3 +55,9 @@ export const hostVariant = (host: string, foreign = 'evil.com'): fc.Arbitrary<st
 
 /** Whether anything reached `Object.prototype` (a property run leaves it as it found it). */
 export const polluted = (): boolean => Object.keys(Object.prototype).length > 0 || ({} as Record<string, unknown>).polluted !== undefined
+
+/** A CORS policy compiled from plugin options, as `fleetCors` compiles its own (for decisions without an app). */
+export function corsPolicy (options: FleetCorsOptions): Policy {
+  const { policyInput, cache } = normalizeOptions(options)
+  return compilePolicy(policySpec(policyInput, 'options').spec, new OriginDecisionCache(cache), cache.key)
+}
