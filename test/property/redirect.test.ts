@@ -72,14 +72,17 @@ test('redirectDecision: the Location host is the requested host, canonical; the 
     }), 2000, [['example.com', null, '//evil.com/'], ['example.com', null, '/\\evil.com']])
 })
 
-test('redirectDecision: a huge request is answered at once', async (t) => {
+test('redirectDecision: a request past Node\'s header limit (16 KB) is answered at once', async (t) => {
   const opts: NormalizedRedirect = { allowed, httpsPort: 443, acme: null }
   const started = performance.now()
-  const long = redirectDecision('GET', 'example.com', '/' + 'a\u00ff/'.repeat(1 << 18), opts)
-  const hostile = redirectDecision('GET', 'a.'.repeat(1 << 18) + 'example.org', 'http://' + 'a'.repeat(1 << 20), opts, Array(1 << 12).fill('Host'))
-  t.equal(long.status, 301)
-  t.equal(hostile.status, 400)
-  t.ok(performance.now() - started < 1000, 'well under a second')
+  const answers = [
+    redirectDecision('GET', 'example.com', '/' + 'a\u00ff/'.repeat(1 << 14), opts).status,
+    redirectDecision('GET', 'a.'.repeat(1 << 15) + 'example.org', '/', opts).status,
+    redirectDecision('GET', 'example.com', 'http://' + 'a.'.repeat(1 << 15) + 'example.org/', opts).status,
+    redirectDecision('GET', 'example.com', '/', opts, Array(1 << 12).fill('Host')).status
+  ]
+  t.same(answers, [301, 400, 400, 400])
+  t.ok(performance.now() - started < 1000, `well under a second (${Math.round(performance.now() - started)} ms)`)
 })
 
 test('fleetHsts redirect through a Fastify app: 301/308 to an allowed host, or 400; the app never answers', async (t) => {
