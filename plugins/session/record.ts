@@ -110,14 +110,14 @@ const DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-
 function cookieProblem (cookie: Record<string, unknown>): string | null {
   for (const key of ['originalMaxAge', 'maxAge']) {
     const span = cookie[key]
-    if (span != null && span !== 0 && !(typeof span === 'number' && Math.abs(span) <= MAX_AGE_LIMIT)) return `its cookie.${key} is not a duration`
+    if (span && !(typeof span === 'number' && Math.abs(span) <= MAX_AGE_LIMIT)) return `its cookie.${key} is not a duration`
   }
   const { sameSite, path, domain } = cookie
-  if (sameSite != null && sameSite !== false && sameSite !== true && !(typeof sameSite === 'string' && SAME_SITE.has(sameSite.toLowerCase()))) {
+  if (sameSite && sameSite !== true && !(typeof sameSite === 'string' && SAME_SITE.has(sameSite.toLowerCase()))) {
     return 'its cookie.sameSite is not lax, strict or none'
   }
-  if (path != null && path !== '' && !(typeof path === 'string' && PATH.test(path))) return 'its cookie.path is not a cookie path'
-  if (domain != null && domain !== '' && !(typeof domain === 'string' && DOMAIN.test(domain))) return 'its cookie.domain is not a domain'
+  if (path && !(typeof path === 'string' && PATH.test(path))) return 'its cookie.path is not a cookie path'
+  if (domain && !(typeof domain === 'string' && DOMAIN.test(domain))) return 'its cookie.domain is not a domain'
   return null
 }
 

@@ -124,7 +124,8 @@ test('regression: a stored session @fastify/session cannot restore reads as no s
     `{"cookie":{"originalMaxAge":${HOUR},"expires":"${EXPIRES}","secure":false,"httpOnly":true,"domain":"example.com","path":"/","sameSite":"Lax"},"user":"ada"}`,
     '{"cookie":{"originalMaxAge":null,"expires":null,"secure":"auto","httpOnly":true,"domain":".example.com","path":"","sameSite":true,"maxAge":0},"user":"ada"}',
     '{"cookie":{"originalMaxAge":null,"sameSite":false,"domain":null,"path":null,"partitioned":true},"user":"ada"}',
-    '{"cookie":{"sameSite":"none","domain":""},"user":"ada"}'
+    '{"cookie":{"sameSite":"none","domain":""},"user":"ada"}',
+    '{"cookie":{"sameSite":"","originalMaxAge":0,"maxAge":false,"path":""},"user":"ada"}'
   ]
   for (const text of written) t.equal(checkRecord(JSON.parse(text)).problem, null, text)
   const visit = await sessionApp(t)
