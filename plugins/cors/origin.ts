@@ -1,6 +1,7 @@
 /** Parses and matches `Origin` values. */
 
-const ORIGIN = /^(https?):\/\/([^/?#@\s]+)$/
+// `\` ends the host as `/` does for URL: `https://a.com\x` has a path
+const ORIGIN = /^(https?):\/\/([^/?#@\\\s]+)$/
 
 /**
  * The serialized form of `value` when it is a valid origin as browsers send it

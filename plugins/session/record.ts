@@ -93,21 +93,54 @@ export function isRolling (record: Record<string, unknown>): boolean {
  */
 export type RecordCheck = { problem: string } | { problem: null, expires: number | null }
 
+/** The last time a Set-Cookie `Expires` can carry (the `cookie` library refuses years past 9999). */
+const LAST_COOKIE_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+/** The longest `maxAge` taken, 100 years: a cookie lives 400 days at most in browsers. */
+const MAX_AGE_LIMIT = 100 * 365 * 86_400_000
+const SAME_SITE = new Set(['strict', 'lax', 'none'])
+// the `cookie` library's checks of Path and Domain
+const PATH = /^[\u0020-\u003A\u003D-\u007E]*$/
+const DOMAIN = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i
+
 /**
- * Checks a parsed value as a stored session: a plain object whose `cookie`, when present, is an
- * object whose `expires`, when set, is a date.
+ * Why a stored cookie cannot be a session's: a field `@fastify/session` puts back into the
+ * Set-Cookie header (it reads them when set, as truthy) with a value the `cookie` library refuses,
+ * which throws in the store's callback (an uncaught exception). `null` when it can.
+ */
+function cookieProblem (cookie: Record<string, unknown>): string | null {
+  for (const key of ['originalMaxAge', 'maxAge']) {
+    const span = cookie[key]
+    if (span && !(typeof span === 'number' && Math.abs(span) <= MAX_AGE_LIMIT)) return `its cookie.${key} is not a duration`
+  }
+  const { sameSite, path, domain } = cookie
+  if (sameSite && sameSite !== true && !(typeof sameSite === 'string' && SAME_SITE.has(sameSite.toLowerCase()))) {
+    return 'its cookie.sameSite is not lax, strict or none'
+  }
+  if (path && !(typeof path === 'string' && PATH.test(path))) return 'its cookie.path is not a cookie path'
+  if (domain && !(typeof domain === 'string' && DOMAIN.test(domain))) return 'its cookie.domain is not a domain'
+  return null
+}
+
+/**
+ * Checks a parsed value as a stored session: a plain object without a `__proto__` field, whose
+ * `cookie`, when present, is an object whose `expires`, when set, is a date a cookie can carry and
+ * whose other fields a Set-Cookie header can carry (`cookieProblem`).
  */
 export function checkRecord (value: unknown): RecordCheck {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { problem: `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` }
   }
   const record = value as Record<string, unknown>
+  // @fastify/session assigns each field to its Session: this one would replace the Session's prototype
+  if (Object.hasOwn(record, '__proto__')) return { problem: 'it has a field named __proto__' }
   if (record.cookie === undefined) return { problem: null, expires: null }
   const cookie = cookieOf(record)
   if (cookie === null || Array.isArray(cookie)) return { problem: 'its cookie is not an object' }
+  const problem = cookieProblem(cookie)
+  if (problem !== null) return { problem }
   if (cookie.expires == null) return { problem: null, expires: null }
   const expires = timeOf(cookie.expires)
-  return expires === null ? { problem: 'its cookie.expires is not a date' } : { problem: null, expires }
+  return expires === null || expires > LAST_COOKIE_TIME ? { problem: 'its cookie.expires is not a date' } : { problem: null, expires }
 }
 
 /**
