@@ -121,8 +121,12 @@ function cookieProblem (cookie: Record<string, unknown>): string | null {
   return null
 }
 
+/** The methods of `@fastify/session` 11's Session: a stored field of one of these names would replace it. */
+const SESSION_METHODS = ['get', 'set', 'save', 'touch', 'destroy', 'reload', 'regenerate', 'options', 'isModified', 'isSaved']
+
 /**
- * Checks a parsed value as a stored session: a plain object without a `__proto__` field, whose
+ * Checks a parsed value as a stored session: a plain object without a `__proto__` field or a field
+ * named like a Session method, whose
  * `cookie`, when present, is an object whose `expires`, when set, is a date a cookie can carry and
  * whose other fields a Set-Cookie header can carry (`cookieProblem`).
  */
@@ -133,6 +137,9 @@ export function checkRecord (value: unknown): RecordCheck {
   const record = value as Record<string, unknown>
   // @fastify/session assigns each field to its Session: this one would replace the Session's prototype
   if (Object.hasOwn(record, '__proto__')) return { problem: 'it has a field named __proto__' }
+  // ...and these would replace its methods on the restored session (a 500 on the next call)
+  const method = SESSION_METHODS.find((name) => Object.hasOwn(record, name))
+  if (method !== undefined) return { problem: `it has a field named ${method}, a method of @fastify/session's Session` }
   if (record.cookie === undefined) return { problem: null, expires: null }
   const cookie = cookieOf(record)
   if (cookie === null || Array.isArray(cookie)) return { problem: 'its cookie is not an object' }

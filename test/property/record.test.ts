@@ -105,6 +105,9 @@ const EXPIRES = new Date(Date.now() + HOUR).toISOString()
 const UNRESTORABLE: Array<[string, string]> = [
   [`{"cookie":{"expires":"${EXPIRES}","originalMaxAge":${HOUR}},"__proto__":{"polluted":1},"user":"x"}`, 'it has a field named __proto__'],
   ['{"__proto__":{}}', 'it has a field named __proto__'],
+  // a field named like a Session method: @fastify/session answered 500 on the request that read it
+  [`{"cookie":{"expires":"${EXPIRES}"},"user":"x","save":1}`, 'it has a field named save, a method of @fastify/session\'s Session'],
+  ['{"touch":"x"}', 'it has a field named touch, a method of @fastify/session\'s Session'],
   ['{"cookie":{"originalMaxAge":{}}}', 'its cookie.originalMaxAge is not a duration'],
   [`{"cookie":{"expires":"${EXPIRES}","originalMaxAge":"x"},"user":"x"}`, 'its cookie.originalMaxAge is not a duration'],
   ['{"cookie":{"maxAge":1e+300}}', 'its cookie.maxAge is not a duration'],
