@@ -18,7 +18,7 @@ const MAIN = fileURLToPath(new URL('../../examples/fleet-app/main.ts', import.me
 export const APP_ORIGIN = 'https://app.example.com'
 export const DEV_ORIGIN = 'http://localhost:5173'
 /** ALLOWED_HOSTS of the redirect listener. */
-export const ALLOWED_HOSTS = ['fleet.example.com', 'localhost', '127.0.0.1']
+export const ALLOWED_HOSTS = ['fleet.example.com', 'localhost', '127.0.0.1', '::1']
 
 type Teardown = { teardown: (fn: () => unknown) => unknown }
 type Asserts = Test
