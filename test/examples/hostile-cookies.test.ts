@@ -4,7 +4,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import t from 'tap'
 import { h1Request, h2Request } from '../helpers/clients.js'
-import { Canary, expectNoSession, expectSameWorkers, rawRequest, sessionCookieOf, startHostileDemo, type HostileDemo } from '../helpers/hostile.js'
+import { Canary, expectNoSession, expectSameWorkers, h2Burst, rawRequest, sessionCookieOf, startHostileDemo, type HostileDemo } from '../helpers/hostile.js'
 
 t.setTimeout(90_000)
 
@@ -127,6 +127,28 @@ t.test('malformed values: empty, NUL, CR, bytes over 0x7f, bad percent-encoding,
     t.strictSame([res.status, sessionCookieOf(res)], [status, undefined], `${what}: ${status}, no session issued`)
   }
   await canary.check(t, 'malformed cookies')
+})
+
+t.test('tampered copies of the canary\'s cookie neither log it out nor take it over', async (t) => {
+  const tampered = [sid, `${sid}.`, `${sid}.${flip(signature, 0)}`, `${sid}.${signature.slice(0, -1)}`, signWith('another secret of at least 32 characters', sid)]
+  for (const bad of tampered) {
+    for (const request of [h2Request, h1Request]) {
+      const what = `${bad.slice(-8)} (${request === h2Request ? 'h2' : 'h1'})`
+      const logout = await request(running.origin, '/logout', { method: 'POST', headers: { cookie: `sessionId=${bad}` } })
+      t.strictSame([logout.status, sessionCookieOf(logout)], [204, undefined], `logout with ${what}`)
+      const login = await request(running.origin, '/login', { method: 'POST', headers: { cookie: `sessionId=${bad}`, 'content-type': 'application/json' }, body: '{"user":"mallory"}' })
+      const issued = sessionCookieOf(login) ?? ''
+      t.strictSame([login.status, issued.startsWith(`sessionId=${sid}`)], [200, false], `login with ${what}: a new session id`)
+    }
+  }
+  await canary.check(t, 'logout and login with tampered cookies')
+})
+
+t.test('a burst: 200 concurrent streams with forged cookies on one HTTP/2 connection while the canary reads', async (t) => {
+  const forged = (i: number): Record<string, string> => ({ cookie: i % 2 === 0 ? `sessionId=${sid}.${flip(signature, i % 43)}` : `sessionId=${randomBytes(24).toString('base64url')}.${signature}` })
+  const [statuses] = await Promise.all([h2Burst(running.origin, '/me', 200, forged), canary.check(t, 'the burst, meanwhile')])
+  t.strictSame(new Set(statuses), new Set([401]), 'every forged stream: 401')
+  await canary.check(t, 'the burst')
 })
 
 t.test('after all of it: the same workers, both answered the canary', async (t) => {
