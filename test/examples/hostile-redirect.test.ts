@@ -3,7 +3,7 @@
 // every answer is a 3xx whose Location is on an allowed host, or a 4xx; never a Location to
 // another host, never a hang. The app's users never notice (the canary counts on).
 import t, { type Test } from 'tap'
-import { ALLOWED_HOSTS, Canary, expectSameWorkers, rawRequest, startHostileDemo, type HostileDemo, type RawResponse } from '../helpers/hostile.js'
+import { ALLOWED_HOSTS, Canary, expectSameWorkers, rawExchange, rawRequest, startHostileDemo, type HostileDemo, type RawResponse } from '../helpers/hostile.js'
 
 t.setTimeout(90_000)
 
@@ -114,6 +114,24 @@ t.test('request targets: absolute-form, //host, backslashes, CR/LF, encodings', 
   const latin1 = await send(Buffer.from(get('/\xe9\xff', host), 'latin1'))
   t.strictSame([latin1.status, latin1.headers.location], [400, undefined], 'bytes over 0x7f')
   await canary.check(t, 'request targets')
+})
+
+t.test('pipelined on one connection: each request is judged on its own Host, the connection closes after a 400', async (t) => {
+  const port = running.port
+  const answers = await rawExchange(running.redirectPort, [
+    get('/a', 'Host: localhost\r\n'),
+    get('/b', 'Host: evil.example\r\n'),
+    get('/c', 'Host: localhost\r\n')
+  ].join(''))
+  const statuses = [...answers.matchAll(/^HTTP\/1\.1 (\d+)/gm)].map((m) => Number(m[1]))
+  const locations = [...answers.matchAll(/^location: (.*)\r$/gim)].map((m) => m[1])
+  t.strictSame([statuses, locations], [[301, 400], [`https://localhost:${port}/a`]], 'the third request is never read')
+  const head = await rawExchange(running.redirectPort, 'HEAD /h HTTP/1.1\r\nHOST: localhost\r\nConnection: close\r\n\r\n')
+  t.match(head, new RegExp(`^HTTP/1\\.1 301 Moved Permanently\r\nlocation: https://localhost:${port}/h\r\n`), 'HEAD, an upper-case HOST name')
+  const spaced = await rawExchange(running.redirectPort, 'GET /s HTTP/1.1\r\nHost : evil.example\r\n\r\n')
+  t.match(spaced, /^HTTP\/1\.1 400 Bad Request\r\n/, 'a space before the colon')
+  t.notMatch(spaced, /location/i)
+  await canary.check(t, 'pipelining')
 })
 
 t.test('after all of it: the same workers, both answered the canary', async (t) => {

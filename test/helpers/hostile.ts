@@ -219,3 +219,20 @@ export async function rawRequest (port: number, bytes: string | Buffer, { tls = 
 }
 
 export type { ClientResponse, RequestOptions }
+
+/** Sends `bytes` on a new TCP connection and resolves with all the server wrote once it closes; rejects after `timeout` ms. */
+export async function rawExchange (port: number, bytes: string, timeout = 3000): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' })
+    let data = ''
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`the server did not close in ${timeout} ms; got ${JSON.stringify(data)}`))
+    }, timeout)
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => { data += chunk })
+    socket.once('close', () => { clearTimeout(timer); resolve(data) })
+    socket.once('error', (err) => { clearTimeout(timer); reject(err) })
+    socket.write(bytes)
+  })
+}
