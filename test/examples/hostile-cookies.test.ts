@@ -144,6 +144,29 @@ t.test('tampered copies of the canary\'s cookie neither log it out nor take it o
   await canary.check(t, 'logout and login with tampered cookies')
 })
 
+t.test('replayed cookies: after logout and after a new login, on every worker', async (t) => {
+  const loginAs = async (user: string, cookie?: string): Promise<string> => {
+    const res = await h2Request(running.origin, '/login', { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie === undefined ? {} : { cookie }) }, body: JSON.stringify({ user }) })
+    t.equal(res.status, 200, `${user} logs in`)
+    return sessionCookieOf(res) as string
+  }
+  // read on both workers first, so a worker that kept a copy would show it
+  const readTwice = async (cookie: string): Promise<void> => {
+    for (const request of [h1Request, h1Request]) t.equal((await request(running.origin, '/me', { headers: { cookie } })).status, 200)
+  }
+  const mallory = await loginAs('mallory')
+  await readTwice(mallory)
+  t.equal((await h2Request(running.origin, '/logout', { method: 'POST', headers: { cookie: mallory } })).status, 204)
+  for (let i = 0; i < 3; i++) await expectNoSession(t, running.origin, mallory, `replayed after logout, ${i + 1}`)
+  const before = await loginAs('eve')
+  await readTwice(before)
+  const after = await loginAs('eve again', before)
+  t.not(after, before, 'a new login regenerates the id')
+  for (let i = 0; i < 3; i++) await expectNoSession(t, running.origin, before, `the id before the new login, ${i + 1}`)
+  t.equal(JSON.parse((await h1Request(running.origin, '/me', { headers: { cookie: after } })).body).user, 'eve again')
+  await canary.check(t, 'replayed cookies')
+})
+
 t.test('a burst: 200 concurrent streams with forged cookies on one HTTP/2 connection while the canary reads', async (t) => {
   const forged = (i: number): Record<string, string> => ({ cookie: i % 2 === 0 ? `sessionId=${sid}.${flip(signature, i % 43)}` : `sessionId=${randomBytes(24).toString('base64url')}.${signature}` })
   const [statuses] = await Promise.all([h2Burst(running.origin, '/me', 200, forged), canary.check(t, 'the burst, meanwhile')])
