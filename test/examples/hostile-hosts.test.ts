@@ -112,6 +112,14 @@ t.test('X-Forwarded-* from an untrusted peer change neither HSTS, nor the cookie
   await canary.check(t, 'forwarded headers')
 })
 
+t.test('HTTP/2 :scheme http over TLS is still HTTPS: HSTS sent, the login cookie Secure', async (t) => {
+  const res = await h2Request(running.origin, '/health', { headers: { ':scheme': 'http', ':authority': 'fleet.example.com' } })
+  t.strictSame(hostView(res), [200, undefined, HSTS])
+  const login = await h2Request(running.origin, '/login', { method: 'POST', headers: { ':scheme': 'http', 'content-type': 'application/json' }, body: '{"user":"scheme"}' })
+  t.match([login.headers['set-cookie']].flat(), [/; HttpOnly; Secure; SameSite=Lax$/])
+  await canary.check(t, ':scheme http')
+})
+
 t.test('after all of it: the same workers, both answered the canary', async (t) => {
   await expectSameWorkers(t, running, canary)
 })
