@@ -51,7 +51,7 @@ export async function startHostileDemo (t: Teardown): Promise<HostileDemo> {
     CORS_ORIGINS: `${APP_ORIGIN},${DEV_ORIGIN}`,
     ALLOWED_HOSTS: ALLOWED_HOSTS.join(',')
   })
-  const ready = await demo.waitForCount(msg('worker ready'), 2, 'two workers', 60_000)
+  const ready = await demo.waitForCount(msg('worker ready'), 2, 'two workers', 120_000)
   const workerPids = ready.map((l) => l.workerPid as number)
   for (const pid of workerPids) demo.alsoKill(pid)
   await demo.waitFor(msg('listening'), 'the primary')
