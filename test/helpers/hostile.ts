@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
-import { h1Request, h2Request, type ClientResponse, type RequestOptions } from './clients.js'
+import { h1Request, h2Request, type ClientResponse } from './clients.js'
 import { msg, startFixture, type FixtureProcess } from './fixture-process.js'
 import { freePort } from './ports.js'
 
@@ -22,7 +22,6 @@ export const DEV_ORIGIN = 'http://localhost:5173'
 export const ALLOWED_HOSTS = ['fleet.example.com', 'localhost', '127.0.0.1', '::1']
 
 type Teardown = { teardown: (fn: () => unknown) => unknown }
-type Asserts = Test
 
 export interface HostileDemo {
   demo: FixtureProcess
@@ -58,7 +57,7 @@ export async function startHostileDemo (t: Teardown): Promise<HostileDemo> {
   return { demo, origin: `https://127.0.0.1:${port}`, port, redirectPort, workerPids }
 }
 
-export interface Me { user: string, views: number, pid: number }
+interface Me { user: string, views: number, pid: number }
 
 /**
  * The session cookie (`name=value`) a response issued, or `undefined`; the empty cookie that
@@ -88,7 +87,7 @@ export class Canary {
     this.cookie = cookie
   }
 
-  static async login (t: Asserts, origin: string, user = 'canary'): Promise<Canary> {
+  static async login (t: Test, origin: string, user = 'canary'): Promise<Canary> {
     const res = await h2Request(origin, '/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) })
     t.equal(res.status, 200, 'the canary logs in')
     const cookie = sessionCookieOf(res)
@@ -97,7 +96,7 @@ export class Canary {
   }
 
   /** Reads /me four times (h2, h1, h2, h1): the same user, views counting on. */
-  async check (t: Asserts, after: string): Promise<void> {
+  async check (t: Test, after: string): Promise<void> {
     for (const request of [h2Request, h1Request, h2Request, h1Request]) {
       const res = await request(this.#origin, '/me', { headers: { cookie: this.cookie } })
       const me = JSON.parse(res.body) as Me
@@ -107,15 +106,15 @@ export class Canary {
     }
   }
 
-  /** The request's view of the canary's session: one /me that counts as a view when it is accepted. */
+  /** Counts a /me with the canary's cookie that a test made itself (outside `check`). */
   noteView (): void { this.views++ }
 }
 
 /** GET /me with `cookie` over both protocols: must be 401 (the canary is never reached by another cookie). */
-export async function expectNoSession (t: Asserts, origin: string, cookie: string, what: string): Promise<void> {
+export async function expectNoSession (t: Test, origin: string, cookie: string, what: string): Promise<void> {
   for (const request of [h2Request, h1Request]) {
     const res = await request(origin, '/me', { headers: { cookie } })
-    t.strictSame([res.status, sessionCookieOf(res)], [401, undefined], `${what}: 401, no cookie set (${res.httpVersion})`)
+    t.strictSame([res.status, sessionCookieOf(res)], [401, undefined], `${what}: 401, no session issued (${res.httpVersion})`)
   }
 }
 
@@ -130,7 +129,7 @@ export async function fleetWorkers (origin: string): Promise<Array<{ pid: number
  * The end of every hostile file: the same two workers, never restarted, both answered the canary;
  * nothing logged at error level (Fastify logs every 5xx so); then a clean stop (SIGTERM, exit 0).
  */
-export async function expectSameWorkers (t: Asserts, running: HostileDemo, canary: Canary): Promise<void> {
+export async function expectSameWorkers (t: Test, running: HostileDemo, canary: Canary): Promise<void> {
   const sorted = [...running.workerPids].sort((a, b) => a - b)
   const workers = (await fleetWorkers(running.origin)).sort((a, b) => a.pid - b.pid)
   t.strictSame(workers, sorted.map((pid) => ({ pid, state: 'ready', restarts: 0 })), 'the same two workers, no restart')
@@ -217,8 +216,6 @@ export async function rawRequest (port: number, bytes: string | Buffer, { tls = 
     socket.write(bytes)
   })
 }
-
-export type { ClientResponse, RequestOptions }
 
 /** Sends `bytes` on a new TCP connection and resolves with all the server wrote once it closes; rejects after `timeout` ms. */
 export async function rawExchange (port: number, bytes: string, timeout = 3000): Promise<string> {
