@@ -11,8 +11,14 @@ t.setTimeout(180_000)
 let running: HostileDemo
 let canary: Canary
 
+// a client that never finishes its request head, left waiting while the other subtests run
+let slow: Promise<{ res: RawResponse, ms: number } | Error>
+
 t.before(async () => {
   running = await startHostileDemo(t)
+  const started = Date.now()
+  slow = rawRequest(running.redirectPort, 'GET /x HTTP/1.1\r\nHost: localhost\r\n', { timeout: 20_000 })
+    .then((res) => ({ res, ms: Date.now() - started }), (err: Error) => err)
   canary = await Canary.login(t, running.origin)
   await canary.check(t, 'login')
 })
@@ -133,6 +139,13 @@ t.test('pipelined on one connection: each request is judged on its own Host, the
   t.match(spaced, /^HTTP\/1\.1 400 Bad Request\r\n/, 'a space before the colon')
   t.notMatch(spaced, /location/i)
   await canary.check(t, 'pipelining')
+})
+
+t.test('a client that never finishes its request head gets 408 soon after headersTimeout (5 s), others are served meanwhile', async (t) => {
+  const answer = await slow
+  if (answer instanceof Error) throw answer
+  t.strictSame([answer.res.status, answer.res.headers.location], [408, undefined], '408, no Location')
+  t.ok(answer.ms >= 4900 && answer.ms < 12_000, `after ${answer.ms} ms`)
 })
 
 t.test('after all of it: the same workers, both answered the canary', async (t) => {
