@@ -46,6 +46,9 @@ export async function buildApp ({ config, sessionSecret, workerId = 0, logger = 
   const app = fastify({
     ...await listenerOptions(config),
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    // a body is taken as sent: Fastify's default coercion would log `{"user":["ada"]}` or
+    // `{"user":1}` in as "ada" or "1" (unknown fields are still dropped)
+    ajv: { customOptions: { coerceTypes: false } },
     logger
   })
 

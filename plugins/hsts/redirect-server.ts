@@ -78,7 +78,9 @@ export async function httpsRedirectServer (options: HttpsRedirectServerOptions =
   const onError = check.fn<((err: unknown) => void) | undefined>('httpsRedirectServer.onError', onErrorIn, undefined)
   const opts = normalizeRedirect(rest, 'httpsRedirectServer')
 
-  const server = createServer({ requireHostHeader: false }, redirectListener(opts, onError))
+  // Node enforces headersTimeout and requestTimeout when it sweeps its connections, every 30 s by
+  // default: sweep every second, so a client that never finishes its request goes after 5-6 s
+  const server = createServer({ requireHostHeader: false, connectionsCheckingInterval: 1000 }, redirectListener(opts, onError))
   // a redirect is one small answer: slow or idle clients are dropped quickly
   server.headersTimeout = 5000
   server.requestTimeout = 10000
