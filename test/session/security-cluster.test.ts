@@ -67,7 +67,10 @@ test('two workers: the record in the primary is encrypted, an altered one logs o
   const altered = await requests(4, async () => await me(first.cookie))
   t.strictSame(altered.map((a) => a.status), [401, 401, 401, 401], 'an altered record is no session')
   t.strictSame([...new Set(altered.map((a) => a.pid))].sort(), pids, 'in both workers')
-  t.strictSame(cluster.lines.filter((l) => /^fixture: store /.test(l.msg)).map((l) => [l.msg, l.code]), Array(4).fill(['fixture: store warn', 'FST_FLEET_SESSION_CORRUPT']), 'each read logged')
+  // a worker's log line reaches this process after its answer: wait for the fourth
+  const storeLine = (l: Record<string, any>): boolean => /^fixture: store /.test(l.msg)
+  await cluster.waitForCount(storeLine, 4, 'four store log lines')
+  t.strictSame(cluster.lines.filter(storeLine).map((l) => [l.msg, l.code]), Array(4).fill(['fixture: store warn', 'FST_FLEET_SESSION_CORRUPT']), 'each read logged')
 
   // log out in one worker: the cookie, replayed, is refused by both
   const second = await login()
