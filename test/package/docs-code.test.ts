@@ -182,6 +182,9 @@ async function execBlock (file: string): Promise<ExecResult> {
     XDG_CACHE_HOME: cache
   }
   delete env.NODE_ENV
+  // a docs example is not the project's code: its own branches stay out of the coverage report
+  // (tap's process-info loader records a child's coverage unless this says 0)
+  env._TAPJS_PROCESSINFO_COVERAGE_ = '0'
   const child = spawn(process.execPath, [...process.execArgv, file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   const result: ExecResult = { listening: null, status: null, code: null, signal: null, output: '' }
   const exited = once(child, 'exit').then(([code, signal]) => {
