@@ -1,5 +1,6 @@
 // What the soak's records mean: which failures an event explains (Redis down, a worker killed),
 // whether memory and descriptors stayed flat after warm-up, and the run's verdict.
+import { median } from '../bench/lib/stats.js'
 import type { RequestRecord, SessionProblem } from './load.js'
 
 /** Something the soak did to the fleet, at `at` ms since the start. */
@@ -50,12 +51,6 @@ export function failureCause (record: RequestRecord, events: readonly SoakEvent[
   }
   const killed = events.some((e) => e.kind === 'kill -9' && e.pid === record.pid && record.at >= e.at && record.at <= e.at + options.killGraceMs)
   return killed ? 'killed worker' : 'unexplained'
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
 /** How one measure of one process moved after warm-up: the medians of its first and last fifth. */
