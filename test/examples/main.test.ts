@@ -16,18 +16,20 @@ t.before(async () => { cacheHome = await mkdtemp(join(tmpdir(), 'fleet-main-')) 
 t.teardown(() => rm(cacheHome, { recursive: true, force: true }))
 
 type Running = FixtureProcess
+/** How long a worker may take to start (or to fail), as the demo is told (READY_TIMEOUT): a loaded machine compiling TypeScript takes tens of seconds. */
+const WORKER_START = 60_000
 
 /** Runs the demo's entry point the way `npm start` does, with this test's TypeScript loader. */
 function startDemo (tt: { teardown: (fn: () => unknown) => unknown }, env: Record<string, string>): Running {
-  return startFixture(tt, MAIN, { XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', READY_TIMEOUT: '60000', ...env })
+  return startFixture(tt, MAIN, { XDG_CACHE_HOME: cacheHome, LOG_LEVEL: 'warn', NODE_ENV: 'development', READY_TIMEOUT: String(WORKER_START), ...env })
 }
 
 test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead worker is replaced, SIGTERM stops all', async (t) => {
   const port = await freePort()
   const redirectPort = await freePort()
   const demo = startDemo(t, { WORKERS: '2', PORT: String(port), REDIRECT_PORT: String(redirectPort) })
-  await demo.waitFor(msg('listening'), 'the primary')
-  await demo.waitFor((l) => demo.lines.filter(msg('worker ready')).length >= 2 && l.msg === 'worker ready', 'two workers')
+  await demo.waitFor(msg('listening'), 'the primary', WORKER_START)
+  await demo.waitFor((l) => demo.lines.filter(msg('worker ready')).length >= 2 && l.msg === 'worker ready', 'two workers', WORKER_START)
   const origin = `https://127.0.0.1:${port}`
 
   const pids = new Set<number>()
@@ -58,9 +60,9 @@ test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead
 
   const victim = [...pids][0] as number
   process.kill(victim, 'SIGKILL')
-  const died = await demo.waitFor(msg('worker died'), 'the respawn')
+  const died = await demo.waitFor(msg('worker died'), 'the respawn', WORKER_START)
   t.equal(died.signal, 'SIGKILL')
-  await demo.waitFor(() => demo.lines.filter(msg('worker ready')).length >= 3, 'a third worker')
+  await demo.waitFor(() => demo.lines.filter(msg('worker ready')).length >= 3, 'a third worker', WORKER_START)
   const after = await h2Request(origin, '/health')
   t.equal(after.status, 200)
 
@@ -73,7 +75,7 @@ test('WORKERS=2: two workers share the TLS port over HTTP/2 and HTTP/1.1, a dead
 test('WORKERS=1 runs in this process; SIGINT stops it', async (t) => {
   const port = await freePort()
   const demo = startDemo(t, { WORKERS: '1', PORT: String(port), REDIRECT_PORT: '0', SESSION_SECRET: 's'.repeat(32), HOST_NAME: 'web-1' })
-  const listening = await demo.waitFor(msg('listening'), 'start')
+  const listening = await demo.waitFor(msg('listening'), 'start', WORKER_START)
   t.equal(listening.workers, 1)
   t.notOk(demo.lines.some((l) => /random secret/.test(String(l.msg))), 'SESSION_SECRET is used when set')
   const res = await h2Request(`https://127.0.0.1:${port}`, '/health')
@@ -88,10 +90,10 @@ test('FLEET_CLUSTER=0 on IPv6 loopback with the redirect on, in one process', as
   const port = await freePort('::1')
   const redirectPort = await freePort('::1')
   const demo = startDemo(t, { WORKERS: '4', FLEET_CLUSTER: '0', HOST: '::1', PORT: String(port), REDIRECT_PORT: String(redirectPort), ALLOWED_HOSTS: 'app.localhost' })
-  const redirect = await demo.waitFor(msg('redirect listening'), 'the redirect')
+  const redirect = await demo.waitFor(msg('redirect listening'), 'the redirect', WORKER_START)
   t.same(redirect.allowedHosts, ['app.localhost'])
   t.equal(redirect.url, `http://[::1]:${redirectPort}`)
-  t.equal((await demo.waitFor(msg('listening'), 'start')).url, `https://[::1]:${port}`)
+  t.equal((await demo.waitFor(msg('listening'), 'start', WORKER_START)).url, `https://[::1]:${port}`)
   t.equal((await h2Request(`https://[::1]:${port}`, '/health')).status, 200)
   t.equal((await httpRequestPlain(`http://[::1]:${redirectPort}`, '/', { headers: { host: 'app.localhost' } })).headers.location, `https://app.localhost:${port}/`)
   t.equal((await httpRequestPlain(`http://[::1]:${redirectPort}`, '/')).status, 400, '[::1] is not in ALLOWED_HOSTS')
@@ -119,7 +121,7 @@ test('production: TLS files, SESSION_SECRET and ALLOWED_HOSTS; HSTS for the real
     TLS_CERT: join(cacheHome, 'cert.pem'),
     TLS_CA: join(cacheHome, 'ca.pem')
   })
-  await demo.waitFor(msg('listening'), 'start')
+  await demo.waitFor(msg('listening'), 'start', WORKER_START)
   const res = await h2Request(`https://127.0.0.1:${port}`, '/health', { ca: pki.root.cert, servername: 'app.example.com', headers: { ':authority': 'app.example.com' } })
   t.equal(res.status, 200)
   t.equal(res.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains')
@@ -134,7 +136,7 @@ test('production: TLS files, SESSION_SECRET and ALLOWED_HOSTS; HSTS for the real
 test('an invalid setting stops the start with one clear line and exit code 1', async (t) => {
   const demo = startDemo(t, { WORKERS: 'many' })
   t.equal(await demo.exit, 1)
-  const line = await demo.waitFor(msg('invalid configuration'), 'the error')
+  const line = await demo.waitFor(msg('invalid configuration'), 'the error', WORKER_START)
   t.equal(line.err, 'WORKERS: expected a whole number ≥ 1, got "many"')
   t.equal(line.code, 'FLEET_APP_CONFIG')
 })
@@ -147,11 +149,11 @@ test('a port in use: in one process exit code 1; in a cluster the workers fail a
 
   const single = startDemo(t, { WORKERS: '1', PORT: port, REDIRECT_PORT: '0' })
   t.equal(await single.exit, 1)
-  const failed = await single.waitFor(msg('start-up failed'), 'the error')
+  const failed = await single.waitFor(msg('start-up failed'), 'the error', WORKER_START)
   t.equal(failed.code, 'EADDRINUSE')
 
   const clustered = startDemo(t, { WORKERS: '2', PORT: port, REDIRECT_PORT: '0' })
-  const died = await clustered.waitFor(msg('worker died'), 'a failed worker')
+  const died = await clustered.waitFor(msg('worker died'), 'a failed worker', WORKER_START)
   t.equal(died.code, 1)
   clustered.child.kill('SIGTERM')
   t.equal(await clustered.exit, 0)
