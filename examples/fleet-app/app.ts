@@ -32,7 +32,8 @@ async function listenerOptions (config: FleetAppConfig): Promise<FleetSecureServ
   if (config.protocol === 'http') return await serverOptions({ protocol: 'http' }) as unknown as FleetSecureServerOptions
   const tls = config.tls === null
     ? {}
-    : { key: config.tls.key, cert: config.tls.cert, ...(config.tls.ca === undefined ? {} : { ca: config.tls.ca }) }
+    // renewed files are taken without a restart (the primary looks at them for every worker)
+    : { key: config.tls.key, cert: config.tls.cert, watch: true, ...(config.tls.ca === undefined ? {} : { ca: config.tls.ca }) }
   return await serverOptions({ ...tls, mode: config.production ? 'production' : 'development' })
 }
 

@@ -26,7 +26,13 @@ export const TOPICS = {
   /** primary → worker: drain and exit. */
   drain: 'fleet:drain',
   /** worker → primary: a call on a shared map (`shared-map.ts`). */
-  sharedMap: 'fleet:shared-map'
+  sharedMap: 'fleet:shared-map',
+  /** worker → primary: poll these files (`{ paths, interval }`) and say when they change. */
+  watchFiles: 'fleet:watch-files',
+  /** primary → all: the files of a `watchFiles` request changed (`{ paths }`). */
+  filesChanged: 'fleet:files-changed',
+  /** primary → worker: reload the TLS certificates of this worker's servers (`handle.reloadCertificates()`). */
+  reloadCertificates: 'fleet:reload-certificates'
 } as const
 
 /**

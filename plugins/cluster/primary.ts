@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster'
 import { EventEmitter } from 'node:events'
+import { fileWatchHost, reloadWorkerCertificates, type WorkerCertificatesReport } from './certificates.js'
 import { FST_FLEET_CLUSTER_CRASH_LOOP, FST_FLEET_CLUSTER_READY_TIMEOUT, FST_FLEET_CLUSTER_RELOAD_UNAVAILABLE } from './errors.js'
 import type { NormalizedClusterOptions } from './options.js'
 import { PrimaryBusHub, type PrimaryBus } from './primary-bus.js'
@@ -43,6 +44,11 @@ export interface PrimaryHandle extends EventEmitter {
    * event-loop delay each worker reported with its last heartbeat (what `app.fleet.status()` gets).
    */
   status: () => Promise<FleetStatus>
+  /**
+   * Every worker reads its TLS files again and swaps in what changed (`reloadCertificates()` of
+   * `fastify-fleet/server` in each); a worker that fails keeps its certificate and says why.
+   */
+  reloadCertificates: () => Promise<WorkerCertificatesReport[]>
 }
 
 /** Extra time, past `shutdownTimeout`, before the primary kills a worker that has not exited. */
@@ -88,6 +94,7 @@ export function runPrimary (opts: NormalizedClusterOptions, shared: unknown): Pr
     return true
   })
   bus.handle(TOPICS.status, () => status())
+  const stopWatches = fileWatchHost(bus)
   // IPC drops undefined: null stands for it, and the worker turns it back
   bus.handle(TOPICS.shared, () => ({ shared: shared ?? null, none: shared === undefined }))
 
@@ -252,6 +259,7 @@ export function runPrimary (opts: NormalizedClusterOptions, shared: unknown): Pr
   async function stop (code = 0): Promise<number> {
     stopping ??= (async () => {
       clearInterval(heartbeat)
+      stopWatches()
       for (const timer of pendingRespawns) clearTimeout(timer)
       logger.info({ workers: tracked.size }, 'stopping')
       const clean = await Promise.all([...tracked.values()].map(retire))
@@ -290,6 +298,10 @@ export function runPrimary (opts: NormalizedClusterOptions, shared: unknown): Pr
     bus: { value: bus, enumerable: true },
     reload: { value: reload, enumerable: true },
     stop: { value: async () => await stop(), enumerable: true },
-    status: { value: async () => status(), enumerable: true }
+    status: { value: async () => status(), enumerable: true },
+    reloadCertificates: {
+      value: async () => await reloadWorkerCertificates(bus, [...tracked.values()].filter((t) => t.state === 'ready'), opts.heartbeatTimeout),
+      enumerable: true
+    }
   }) as PrimaryHandle
 }

@@ -32,6 +32,18 @@ export const FST_FLEET_SERVER_TLS_CERT_EXPIRED = defineError(
   'fastify-fleet/server: the certificate "%s" from %s is not valid now (valid from %s to %s)'
 )
 
+/** New key or certificate files that fail the start-up checks: the server keeps presenting the old ones. */
+export const FST_FLEET_SERVER_TLS_RELOAD_FAILED = defineError(
+  'FST_FLEET_SERVER_TLS_RELOAD_FAILED',
+  'fastify-fleet/server: the TLS files were not reloaded, the previous certificate stays: %s'
+)
+
+/** `reloadCertificates()` on a server that `serverOptions()` did not make from key and certificate files or PEM. */
+export const FST_FLEET_SERVER_RELOAD_UNAVAILABLE = defineError(
+  'FST_FLEET_SERVER_RELOAD_UNAVAILABLE',
+  'fastify-fleet/server: this server has no certificate to reload; pass the Fastify instance (or its server) made with serverOptions({ key, cert })'
+)
+
 /** Production mode without TLS material: we never fall back to a self-signed certificate there. */
 export const FST_FLEET_SERVER_TLS_MISSING = defineError(
   'FST_FLEET_SERVER_TLS_MISSING',

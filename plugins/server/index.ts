@@ -4,12 +4,14 @@ import type { FastifyHttp2SecureOptions, FastifyHttpOptions } from 'fastify'
 import { devCertificate } from './dev-certificate.js'
 import { FST_FLEET_SERVER_TLS_MISSING } from './errors.js'
 import { normalizeOptions, type PlainServerOptions, type SecureServerOptions } from './options.js'
-import { http2Limits, secureServerFactory, TIMEOUT_CHECK_INTERVAL } from './secure-server.js'
-import { loadTlsMaterial } from './tls-material.js'
+import { filesOf } from './reload.js'
+import { http2Limits, secureServerFactory, TIMEOUT_CHECK_INTERVAL, type FactoryCertificates } from './secure-server.js'
+import { loadTlsMaterial, type TlsMaterial } from './tls-material.js'
 
 export { devCertificate, defaultCacheDir, type DevCertificate } from './dev-certificate.js'
 export * from './errors.js'
-export type { DevCertificateOptions, PemSource, PlainServerOptions, SecureServerOptions, ServerOptionsInput } from './options.js'
+export type { DevCertificateOptions, PemSource, PlainServerOptions, SecureServerOptions, ServerOptionsInput, WatchOptions } from './options.js'
+export { reloadCertificates, type CertificateReport } from './reload.js'
 export { LIMIT_DEFAULTS, type ServerLimits } from './limits.js'
 
 /** Fastify options for HTTP/2 over TLS with the HTTP/1.1 fallback. */
@@ -61,8 +63,13 @@ export async function serverOptions (
   }
 
   let material: { key: string, cert: string, ca?: string[] }
+  let certificates: FactoryCertificates | undefined
   if (opts.key !== undefined && opts.cert !== undefined) {
-    material = await loadTlsMaterial({ key: opts.key, cert: opts.cert, ca: opts.ca, passphrase: opts.passphrase })
+    const sources = { key: opts.key, cert: opts.cert, ca: opts.ca, passphrase: opts.passphrase }
+    const load = async (): Promise<TlsMaterial> => await loadTlsMaterial(sources)
+    const first = await load()
+    material = first
+    certificates = { source: { load, files: filesOf([opts.key, opts.cert, ...opts.ca]), watchInterval: opts.watch }, first }
   } else if (opts.mode === 'production') {
     throw new FST_FLEET_SERVER_TLS_MISSING()
   } else {
@@ -78,5 +85,5 @@ export async function serverOptions (
   }
   if (material.ca !== undefined && material.ca.length > 0) https.ca = material.ca
   if (opts.passphrase !== undefined) https.passphrase = opts.passphrase
-  return { http2: true, https, http2SessionTimeout: limits.http2SessionTimeout, ...timeouts, serverFactory: secureServerFactory(limits) }
+  return { http2: true, https, http2SessionTimeout: limits.http2SessionTimeout, ...timeouts, serverFactory: secureServerFactory(limits, certificates) }
 }

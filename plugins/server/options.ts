@@ -90,6 +90,25 @@ export interface SecureServerOptions {
    * @default {}
    */
   limits?: ServerLimits
+  /**
+   * Reload the key, certificate and CA files when they change (certbot's renewal, a Kubernetes
+   * secret): polled every `interval` ms, checked as at start-up, swapped into the running server.
+   * A bad new file keeps the old certificate and logs `FST_FLEET_SERVER_TLS_RELOAD_FAILED`. In a
+   * worker of `startCluster()` the primary polls and tells every worker. Needs `key` and `cert` as
+   * file paths. `reloadCertificates(app)` reloads by hand, with or without it.
+   * @default false
+   */
+  watch?: boolean | WatchOptions
+}
+
+/** Options of `serverOptions({ watch })`. */
+export interface WatchOptions {
+  /**
+   * Milliseconds between two looks at the files (a `stat` each). A change is taken once the files
+   * stay the same for one more look, so the new certificate is served within two intervals.
+   * @default 10000
+   */
+  interval?: number
 }
 
 /** Options of `serverOptions()` for plain HTTP/1.1 (local development, or behind a TLS proxy). */
@@ -117,6 +136,9 @@ export const DEFAULTS = {
   allowHTTP1: true
 } as const satisfies Required<Pick<SecureServerOptions, 'protocol' | 'minVersion' | 'allowHTTP1'>>
 
+/** How often `watch: true` looks at the TLS files, in milliseconds. */
+export const WATCH_INTERVAL = 10_000
+
 export const DEV_CERT_DEFAULTS = {
   hosts: ['localhost', '127.0.0.1', '::1'],
   days: 30,
@@ -134,6 +156,8 @@ export interface NormalizedSecureOptions {
   mode: Mode
   devCertificate: DevCertificateOptions
   limits: NormalizedLimits
+  /** Milliseconds between looks at the TLS files, `null` without `watch`. */
+  watch: number | null
 }
 
 export interface NormalizedPlainOptions {
@@ -152,12 +176,12 @@ const invalid: (name: string, reason: string) => never = check.invalid
 export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions | NormalizedPlainOptions {
   const opts = check.object('options', input)
   // a misspelt `cert` must not quietly become a self-signed certificate
-  check.known(opts, ['protocol', 'key', 'cert', 'ca', 'passphrase', 'minVersion', 'allowHTTP1', 'mode', 'devCertificate', 'limits'])
+  check.known(opts, ['protocol', 'key', 'cert', 'ca', 'passphrase', 'minVersion', 'allowHTTP1', 'mode', 'devCertificate', 'limits', 'watch'])
   const protocol = check.oneOf<'https' | 'http'>('protocol', opts.protocol, DEFAULTS.protocol, ['https', 'http'])
   const mode = check.oneOf<Mode>('mode', opts.mode, resolveMode(), ['development', 'production'])
   const limits = normalizeLimits(check, opts.limits)
   if (protocol === 'http') {
-    for (const name of ['key', 'cert', 'ca', 'passphrase']) {
+    for (const name of ['key', 'cert', 'ca', 'passphrase', 'watch']) {
       if (opts[name] !== undefined) invalid(name, "TLS material makes no sense with protocol: 'http'")
     }
     return { protocol, mode, limits }
@@ -178,6 +202,7 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
   const minVersion = check.oneOf<'TLSv1.2' | 'TLSv1.3'>('minVersion', opts.minVersion, DEFAULTS.minVersion, ['TLSv1.2', 'TLSv1.3'])
   const allowHTTP1 = check.boolean('allowHTTP1', opts.allowHTTP1, DEFAULTS.allowHTTP1)
   const devCertificate = check.object('devCertificate', opts.devCertificate === undefined ? {} : opts.devCertificate)
+  const watch = normalizeWatch(opts.watch, opts.key, opts.cert)
 
   return {
     protocol,
@@ -189,8 +214,24 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
     allowHTTP1,
     mode,
     devCertificate: { ...devCertificate as DevCertificateOptions },
-    limits
+    limits,
+    watch
   }
+}
+
+const isFile = (source: unknown): boolean => source instanceof URL || (typeof source === 'string' && !source.includes('-----BEGIN'))
+
+/** `watch`: `false`/`undefined` → `null`, `true` → the default interval, `{ interval }` checked. */
+function normalizeWatch (input: unknown, key: unknown, cert: unknown): number | null {
+  if (input === undefined || input === false) return null
+  let interval = WATCH_INTERVAL
+  if (input !== true) {
+    const opts = check.object('watch', input)
+    check.known(opts, ['interval'], 'watch.')
+    interval = check.number('watch.interval', opts.interval, WATCH_INTERVAL, { min: 100, max: 86_400_000, integer: true })
+  }
+  if (!isFile(key) || !isFile(cert)) invalid('watch', 'needs `key` and `cert` as file paths (PEM text does not change)')
+  return interval
 }
 
 export interface NormalizedDevCertificateOptions {

@@ -24,6 +24,9 @@ export interface TlsMaterial {
   ca: string[]
   /** When the leaf certificate expires. */
   expiresAt: Date
+  /** The leaf certificate's serial number (hex) and SHA-256 fingerprint. */
+  serial: string
+  fingerprint256: string
 }
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g
@@ -135,6 +138,8 @@ export async function loadTlsMaterial (opts: LoadTlsOptions): Promise<TlsMateria
     key: keyText.pem,
     cert: chain.map((c) => c.toString()).join(''),
     ca: caCerts.flatMap(({ certs }) => certs.map((c) => c.toString())),
-    expiresAt: new Date(leaf.validTo)
+    expiresAt: new Date(leaf.validTo),
+    serial: leaf.serialNumber,
+    fingerprint256: leaf.fingerprint256
   }
 }

@@ -8,7 +8,7 @@ import { withEnv } from '../helpers/env.js'
 
 test('names: one module holds the environment variables and topics', async (t) => {
   t.strictSame(ENV, { inProcess: 'FLEET_CLUSTER', worker: 'FLEET_CLUSTER_WORKER', slot: 'FLEET_WORKER_SLOT' })
-  t.strictSame(TOPICS, { shared: 'fleet:shared', ready: 'fleet:ready', ping: 'fleet:ping', drain: 'fleet:drain', sharedMap: 'fleet:shared-map', status: 'fleet:status' })
+  t.strictSame(TOPICS, { shared: 'fleet:shared', ready: 'fleet:ready', ping: 'fleet:ping', drain: 'fleet:drain', sharedMap: 'fleet:shared-map', status: 'fleet:status', watchFiles: 'fleet:watch-files', filesChanged: 'fleet:files-changed', reloadCertificates: 'fleet:reload-certificates' })
 })
 
 test('missingFleetPrimary: PM2 cluster mode and workers of another primary have no startCluster() primary', async (t) => {

@@ -64,3 +64,8 @@ export async function makePki (opts: { hosts?: string[], leafFrom?: Date, leafTo
 export async function selfSignedPair (opts: { from?: Date, to?: Date, hosts?: string[] } = {}): Promise<KeyPair> {
   return make('localhost', serverExtensions(opts.hosts ?? ['localhost', '127.0.0.1', '::1']), opts)
 }
+
+/** A new leaf certificate (new key, new serial) for `hosts`, issued by `ca` (a PKI's intermediate). */
+export async function issueLeaf (ca: KeyPair, opts: { hosts?: string[], to?: Date } = {}): Promise<KeyPair> {
+  return make('localhost', serverExtensions(opts.hosts ?? ['localhost', '127.0.0.1', '::1']), { ca, ...(opts.to === undefined ? {} : { to: opts.to }) })
+}
