@@ -31,7 +31,7 @@ const quietLogger: ClusterLogger = {
 }
 
 /** A free loopback port, bound by this process alone (not through a cluster primary) and released. */
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
