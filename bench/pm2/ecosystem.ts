@@ -52,11 +52,11 @@ export interface Pm2Process {
   status: string
 }
 
-/** `pm2 jlist`'s output read back (the JSON array, after whatever PM2 may print before it). */
+/** `pm2 jlist`'s output read back: its line holding the JSON array, whatever PM2 may print around it (`[PM2] …`). */
 export function parseJlist (text: string): Pm2Process[] {
-  const start = text.indexOf('[')
-  if (start < 0) throw new Error(`pm2 jlist printed no list: ${text.trim().slice(0, 200)}`)
-  const list = JSON.parse(text.slice(start)) as Array<{ name?: unknown, pm_id?: unknown, pid?: unknown, pm2_env?: { status?: unknown } }>
+  const line = text.split('\n').find((l) => /^\[(\{|\])/.test(l.trim()))
+  if (line === undefined) throw new Error(`pm2 jlist printed no list: ${text.trim().slice(0, 200)}`)
+  const list = JSON.parse(line) as Array<{ name?: unknown, pm_id?: unknown, pid?: unknown, pm2_env?: { status?: unknown } }>
   return list.map((p) => ({ name: String(p.name), pmId: Number(p.pm_id), pid: Number(p.pid), status: String(p.pm2_env?.status) }))
 }
 
