@@ -8,6 +8,7 @@ import { basename, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { estimateSeconds, readConfig, type BenchConfig } from './lib/config.js'
 import { IPC_SECTION, ipcSelected } from './ipc/run.js'
+import { PM2_COMPARE_SECTION, pm2CompareSelected } from './pm2/section.js'
 import { chartPath, resultsChart } from './lib/chart.js'
 import { appendSection, runChildSection, type ChildSection, type SectionOutcome } from './lib/child-section.js'
 import { renderReport, type MachineInfo } from './lib/report.js'
@@ -26,7 +27,8 @@ const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 /** The micro-benchmarks that run after the scenarios, each in a child process; their sections follow the table. */
 const SECTIONS: Array<{ selected: (only: string | undefined) => boolean, spec: ChildSection<any> }> = [
   { selected: ipcSelected, spec: IPC_SECTION },
-  { selected: staleSelected, spec: STALE_SECTION }
+  { selected: staleSelected, spec: STALE_SECTION },
+  { selected: pm2CompareSelected, spec: PM2_COMPARE_SECTION }
 ]
 
 async function runSections (specs: ReadonlyArray<ChildSection<any>>, signal: AbortSignal): Promise<SectionOutcome[]> {
@@ -76,7 +78,7 @@ async function main (config: BenchConfig, signal: AbortSignal): Promise<number> 
   const started = new Date()
   const t0 = performance.now()
   const { scenarios, broken } = await discover(config.only)
-  // the micro-benchmarks (bench/ipc/, bench/tiered/) run after the scenarios; their sections follow the table
+  // the micro-benchmarks (bench/ipc/, bench/tiered/, bench/pm2/) run after the scenarios; their sections follow the table
   const sections = SECTIONS.filter((s) => s.selected(config.only)).map((s) => s.spec)
   if (scenarios.length === 0 && broken.length === 0 && sections.length > 0) {
     const outcomes = await runSections(sections, signal)

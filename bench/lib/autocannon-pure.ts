@@ -20,6 +20,7 @@ export function autocannonResult (result: AutocannonResult): LoadResult {
     rps: result.duration > 0 ? ok / result.duration : Number.NaN,
     requests: ok,
     failures: result.errors + result.non2xx,
+    non2xx: result.non2xx,
     p99Ms: result.latency.p99,
     meanMs: result.latency.average
   }

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster'
 import { createServer } from 'node:net'
-import { startCluster, type BuildContext, type ClusterLogger } from 'fastify-fleet/cluster'
+import { ENV, startCluster, type BuildContext, type ClusterLogger } from 'fastify-fleet/cluster'
 import type { ListeningMessage } from './serve.js'
 
 type AnyFastify = Awaited<ReturnType<Parameters<typeof startCluster>[0]['build']>>
@@ -31,7 +31,7 @@ const quietLogger: ClusterLogger = {
 }
 
 /** A free loopback port, bound by this process alone (not through a cluster primary) and released. */
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -59,9 +59,9 @@ function report (port: number): void {
 export async function serveCluster ({ workers, build, loaded = workers }: ServeClusterOptions): Promise<void> {
   const port = Number(process.env.PORT ?? 0)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be 0..65535, got ${process.env.PORT}`)
-  // worker ids count forks from 1: the first `loaded` forks share the reported port (a bench run
-  // that loses a worker fails anyway, so replacements need no slot of their own)
-  const idle = cluster.isWorker && cluster.worker!.id > loaded
+  // the workers of slots 0 … loaded - 1 share the reported port; a replacement (a rolling restart's,
+  // or a respawn's) takes the slot, and so the port, of the worker it replaces
+  const idle = cluster.isWorker && Number(process.env[ENV.slot]) >= loaded
   const listenPort = idle ? await freePort() : port
 
   const ports = new Map<number, number>()

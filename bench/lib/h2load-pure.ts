@@ -95,6 +95,8 @@ export function h2loadResult (summary: H2loadSummary): LoadResult {
     rps: summary.rps * (requests.done - failures) / requests.done,
     requests: requests.succeeded,
     failures,
+    // statuses that arrived on streams still open at the end are in `status` but not in `failed`
+    non2xx: Math.min(failures, status['3xx'] + status['4xx'] + status['5xx']),
     p99Ms: Number.NaN,
     meanMs: summary.meanMs,
     protocol: summary.protocol

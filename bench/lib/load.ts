@@ -18,6 +18,8 @@ export interface LoadResult {
   requests: number
   /** Failed requests (connection errors, timeouts) plus responses whose status is not 2xx. */
   failures: number
+  /** The part of `failures` that are answers whose status is not 2xx (the rest: errors and timeouts). */
+  non2xx: number
   /** 99th percentile latency in ms, `NaN` when the tool does not report it (h2load). */
   p99Ms: number
   /** Mean latency in ms, `NaN` when unknown. */

@@ -92,7 +92,7 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
       targets.push(target)
       requests.push(scenario.prepare === undefined ? base : resolveRequest(base, await scenario.prepare(target, base, label)))
     }
-    log(`[${scenario.name}] ${servers.map((s) => `${s.label} pid ${s.pid} port ${s.port}`).join(', ')}`)
+    log(`[${scenario.name}] ${servers.map((s) => `${s.label} pid ${s.pid}${s.servingPid === s.pid ? '' : ` (serving pid ${s.servingPid})`} port ${s.port}`).join(', ')}`)
 
     const load = async (i: number, duration: number): Promise<LoadResult> => {
       const server = servers[i]!
@@ -104,7 +104,7 @@ export async function runScenario (scenario: Scenario, ctx: RunContext): Promise
     }
     for (let round = 1; round <= config.rounds; round++) {
       for (const i of roundOrder(round, entries.length)) {
-        const result = await measured(setup.metrics ?? [], targets[i]!, servers[i]!.pid, () => load(i, config.duration))
+        const result = await measured(setup.metrics ?? [], targets[i]!, servers[i]!.servingPid, () => load(i, config.duration))
         runs[i]!.push(result)
         const latency = Number.isFinite(result.p99Ms) ? `p99 ${formatMs(result.p99Ms)}` : `mean ${formatMs(result.meanMs)}`
         const figures = Object.entries(result.metrics ?? {}).map(([label, value]) => `, ${label} ${formatFigure(value)}`).join('')

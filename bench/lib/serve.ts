@@ -4,6 +4,11 @@ import type { AddressInfo } from 'node:net'
 export interface ListeningMessage {
   type: 'listening'
   port: number
+  /**
+   * The process whose tree serves the port, when it is not the child itself (a daemon the child
+   * started, such as PM2's): the harness reads the server CPU there.
+   */
+  pid?: number
 }
 
 /** The part of a Fastify instance `serve()` needs (any server flavour: HTTP/1.1, HTTPS, HTTP/2). */

@@ -9,6 +9,8 @@ export interface ServerProcess {
   label: string
   pid: number
   port: number
+  /** The process whose tree serves the load (its CPU is the server's): `pid`, or the one the child reported. */
+  servingPid: number
   /** Whether the child is still running. */
   alive: () => boolean
   /** Stops the child (SIGTERM, then SIGKILL after `graceMs`); resolves once it has exited. */
@@ -25,7 +27,7 @@ export function serverModulePath (entry: ServerEntry, serversDir: URL): string {
 }
 
 /**
- * Forks `node <server module>` with `PORT=0` and waits for its `{ type: 'listening', port }` IPC
+ * Forks `node <server module>` with `PORT=0` and waits for its `{ type: 'listening', port, pid? }` IPC
  * message (`serve()` sends it). Fails when the child exits or stays silent for `timeoutMs`.
  * `NODE_ENV` is removed from the child's environment: `serverOptions()` refuses a self-signed
  * certificate in production mode, and a bench server always runs on the development certificate.
@@ -62,7 +64,7 @@ export function startServer (label: string, entry: ServerEntry, serversDir: URL,
       const m = msg as Partial<ListeningMessage> | null
       if (m?.type !== 'listening' || typeof m.port !== 'number') return
       cleanup()
-      resolve({ label, pid: child.pid!, port: m.port, alive, stop })
+      resolve({ label, pid: child.pid!, port: m.port, servingPid: typeof m.pid === 'number' ? m.pid : child.pid!, alive, stop })
     }
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
       fail(`exited before listening (${signal ?? `code ${code}`})`)

@@ -75,14 +75,14 @@ t.test('autocannonResult: 2xx responses per second; failures = errors (timeouts 
     timeouts: 2,
     non2xx: 10
   }
-  t.strictSame(autocannonResult(result), { rps: 495, requests: 990, failures: 13, p99Ms: 12, meanMs: 3.5 })
+  t.strictSame(autocannonResult(result), { rps: 495, requests: 990, failures: 13, non2xx: 10, p99Ms: 12, meanMs: 3.5 })
 })
 
 t.test('autocannonResult: NaN req/s without a duration, never a negative count', async (t) => {
   const base: AutocannonResult = { duration: 0, requests: { total: 0, average: 0 }, latency: { p99: 0, average: 0 }, errors: 0, timeouts: 0, non2xx: 0 }
-  t.strictSame(autocannonResult(base), { rps: Number.NaN, requests: 0, failures: 0, p99Ms: 0, meanMs: 0 })
+  t.strictSame(autocannonResult(base), { rps: Number.NaN, requests: 0, failures: 0, non2xx: 0, p99Ms: 0, meanMs: 0 })
   t.strictSame(autocannonResult({ ...base, duration: 1, requests: { total: 5, average: 5 }, non2xx: 7 }),
-    { rps: 0, requests: 0, failures: 7, p99Ms: 0, meanMs: 0 })
+    { rps: 0, requests: 0, failures: 7, non2xx: 7, p99Ms: 0, meanMs: 0 })
 })
 
 t.test('real run: autocannonOptions drive autocannon for 1 s, POST with a header and a body', async (t) => {
@@ -98,6 +98,7 @@ t.test('real run: autocannonOptions drive autocannon for 1 s, POST with a header
     rps: raw.requests.total / raw.duration,
     requests: raw.requests.total,
     failures: 0,
+    non2xx: 0,
     p99Ms: raw.latency.p99,
     meanMs: raw.latency.average
   })

@@ -123,7 +123,7 @@ t.test('fixture: a normal timed run', async (t) => {
     meanMs: 1.01,
     protocol: 'h2'
   }))
-  t.strictSame(h2loadResult(parsed), { rps: 18760, requests: 18760, failures: 0, p99Ms: Number.NaN, meanMs: 1.01, protocol: 'h2' })
+  t.strictSame(h2loadResult(parsed), { rps: 18760, requests: 18760, failures: 0, non2xx: 0, p99Ms: Number.NaN, meanMs: 1.01, protocol: 'h2' })
 })
 
 t.test('fixture: every response a 404 counts each failed request once', async (t) => {
@@ -137,7 +137,7 @@ t.test('fixture: every response a 404 counts each failed request once', async (t
     meanMs: 0.958,
     protocol: 'h2'
   }))
-  t.strictSame(h2loadResult(parsed), { rps: 0, requests: 0, failures: 20340, p99Ms: Number.NaN, meanMs: 0.958, protocol: 'h2' })
+  t.strictSame(h2loadResult(parsed), { rps: 0, requests: 0, failures: 20340, non2xx: 20340, p99Ms: Number.NaN, meanMs: 0.958, protocol: 'h2' })
 })
 
 t.test('fixture: warm-up, where fewer 2xx statuses than succeeded requests are counted', async (t) => {
@@ -152,7 +152,7 @@ t.test('fixture: warm-up, where fewer 2xx statuses than succeeded requests are c
     meanMs: 6.43,
     protocol: 'h2'
   }))
-  t.strictSame(h2loadResult(parsed), { rps: 31100, requests: 15550, failures: 0, p99Ms: Number.NaN, meanMs: 6.43, protocol: 'h2' })
+  t.strictSame(h2loadResult(parsed), { rps: 31100, requests: 15550, failures: 0, non2xx: 0, p99Ms: Number.NaN, meanMs: 6.43, protocol: 'h2' })
 })
 
 t.test('fixture: h2c over http: reports its protocol', async (t) => {
@@ -216,7 +216,7 @@ t.test('h2loadResult: failures = failed (errors, timeouts, 4xx, 5xx) + 3xx; p99 
     meanMs: 2.5,
     protocol: 'http/1.1'
   })
-  t.strictSame(h2loadResult(parsed), { rps: 1234.5 * 85 / 97, requests: 90, failures: 12, p99Ms: Number.NaN, meanMs: 2.5, protocol: 'http/1.1' })
+  t.strictSame(h2loadResult(parsed), { rps: 1234.5 * 85 / 97, requests: 90, failures: 12, non2xx: 9, p99Ms: Number.NaN, meanMs: 2.5, protocol: 'http/1.1' })
 })
 
 t.test('h2loadArgs: timed (-D in ms, no -n), one thread', async (t) => {
@@ -263,7 +263,7 @@ t.test('real run: h2loadArgs drive h2load for 1 s, POST with a header and a body
   t.ok(parsed.meanMs > 0, 'mean time per request read')
   t.ok(parsed.elapsedMs > 0, 'elapsed time read')
   t.strictSame(h2loadResult(parsed), {
-    rps: parsed.rps, requests: parsed.requests.succeeded, failures: 0, p99Ms: Number.NaN, meanMs: parsed.meanMs, protocol: 'h2'
+    rps: parsed.rps, requests: parsed.requests.succeeded, failures: 0, non2xx: 0, p99Ms: Number.NaN, meanMs: parsed.meanMs, protocol: 'h2'
   })
 })
 

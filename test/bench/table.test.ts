@@ -3,7 +3,7 @@ import type { LoadResult } from '../../bench/lib/load.js'
 import { NOISE_LIMIT, TABLE_HEADER, formatGoal, formatTable, resultsTable, rowCells, rowName, rowNotes, rowRatio, summarize, verdict, type RowResult, type SideSummary } from '../../bench/lib/table.js'
 
 const run = (rps: number, fields: Partial<LoadResult> = {}): LoadResult =>
-  ({ rps, requests: rps, failures: 0, p99Ms: Number.NaN, meanMs: Number.NaN, ...fields })
+  ({ rps, requests: rps, failures: 0, non2xx: 0, p99Ms: Number.NaN, meanMs: Number.NaN, ...fields })
 
 const side = (fields: Partial<SideSummary>): SideSummary =>
   ({ rps: 1000, rpsRuns: [1000], p99Ms: Number.NaN, meanMs: Number.NaN, spread: Number.NaN, failures: 0, protocols: [], metrics: {}, ...fields })

@@ -1,0 +1,20 @@
+// fastify-fleet/cluster against PM2 cluster mode, 2 workers each, the same app (`lib/cluster-app.ts`,
+// HTTP/2 + TLS with `allowHTTP1`): `startCluster({ workers: 2 })` (servers/cluster-cpu.ts) against
+// PM2 7 running 2 instances of it (servers/pm2-cluster.ts: a PM2 of its own, the ecosystem file of
+// pm2/ecosystem.ts with `wait_ready`, `listen_timeout`, `kill_timeout`). Both primaries hand the
+// connections to the workers with node:cluster's round-robin and then stay out of the requests, so
+// what can differ is per request in the workers: fleetWorker's hooks and event-loop monitor on one
+// side, PM2's wrapper of the instance on the other. The hello route (`GET /`) shows that; on the
+// CPU-bound `/sales` route (~1.5 ms of the app's own work per request) it would vanish in the
+// route's cost and both rows would read 1.0× whatever the managers do. The rolling restart and the
+// memory of both are a section of their own (pm2/compare.ts), after the table.
+import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'
+
+const fleet: ServerEntry = { module: new URL('../servers/cluster-cpu.js', import.meta.url), env: { WORKERS: '2' } }
+const anchors: [AnchorEntry, ...AnchorEntry[]] = [{ label: 'PM2 cluster mode (2 instances)', module: new URL('../servers/pm2-cluster.js', import.meta.url), env: { INSTANCES: '2' }, goal: 1.0 }]
+const notes = 'hello route: what the process manager adds per request; server CPU includes the PM2 daemon and its instances'
+
+export default defineScenarios([
+  { name: 'cluster vs PM2, hello route, 2 workers, HTTP/2 (h2load)', protocol: 'h2', fleet, anchors, notes },
+  { name: 'cluster vs PM2, hello route, 2 workers, HTTP/1.1 TLS (autocannon)', protocol: 'h1', fleet, anchors, notes }
+])
