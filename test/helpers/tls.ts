@@ -1,4 +1,7 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { generate } from 'selfsigned'
 
 /** A PEM key and certificate. */
@@ -68,4 +71,29 @@ export async function selfSignedPair (opts: { from?: Date, to?: Date, hosts?: st
 /** A new leaf certificate (new key, new serial) for `hosts`, issued by `ca` (a PKI's intermediate). */
 export async function issueLeaf (ca: KeyPair, opts: { hosts?: string[], to?: Date } = {}): Promise<KeyPair> {
   return make('localhost', serverExtensions(opts.hosts ?? ['localhost', '127.0.0.1', '::1']), { ca, ...(opts.to === undefined ? {} : { to: opts.to }) })
+}
+
+/** TLS files in a temporary folder, removed when the test ends. */
+export interface TlsFiles {
+  dir: string
+  key: string
+  cert: string
+  /** Puts another pair in place the way a renewal should: each file written beside, then renamed over. */
+  replace: (next: KeyPair) => Promise<void>
+}
+
+/** A folder with `key.pem` and `cert.pem` holding `pair`. */
+export async function tlsFiles (t: { teardown: (fn: () => unknown) => unknown }, pair: KeyPair): Promise<TlsFiles> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-tls-files-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const key = join(dir, 'key.pem')
+  const cert = join(dir, 'cert.pem')
+  const replace = async (next: KeyPair): Promise<void> => {
+    await writeFile(`${key}.new`, next.key)
+    await writeFile(`${cert}.new`, next.cert)
+    await rename(`${key}.new`, key)
+    await rename(`${cert}.new`, cert)
+  }
+  await replace(pair)
+  return { dir, key, cert, replace }
 }

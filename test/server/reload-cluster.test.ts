@@ -3,15 +3,13 @@
 // handle.reloadCertificates() reloads every worker by hand and reports each one, failures included.
 import { connect } from 'node:http2'
 import { X509Certificate } from 'node:crypto'
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t, { test, type Test } from 'tap'
 import { msg, startFixture, type FixtureProcess } from '../helpers/fixture-process.js'
 import { eventually } from '../helpers/eventually.js'
 import { freePort } from '../helpers/ports.js'
-import { issueLeaf, makePki, type KeyPair, type TestPki } from '../helpers/tls.js'
+import { issueLeaf, makePki, tlsFiles, type KeyPair, type TestPki } from '../helpers/tls.js'
 
 t.setTimeout(300_000)
 const FIXTURE = fileURLToPath(new URL('./fixtures/reload-cluster.ts', import.meta.url))
@@ -54,17 +52,7 @@ async function allPresent (port: number, pids: number[], serial: string): Promis
 }
 
 async function start (t: Test, watch: boolean): Promise<{ app: FixtureProcess, port: number, pids: number[], replace: (next: KeyPair) => Promise<void>, key: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'fleet-reload-cluster-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const key = join(dir, 'key.pem')
-  const cert = join(dir, 'cert.pem')
-  const replace = async (next: KeyPair): Promise<void> => {
-    await writeFile(`${key}.new`, next.key)
-    await writeFile(`${cert}.new`, next.cert)
-    await rename(`${key}.new`, key)
-    await rename(`${cert}.new`, cert)
-  }
-  await replace(pki.leaf)
+  const { key, cert, replace } = await tlsFiles(t, pki.leaf)
   const port = await freePort()
   const app = startFixture(t, FIXTURE, { PORT: String(port), KEY: key, CERT: cert, WATCH: watch ? '1' : '0' })
   const ready = await app.waitForCount(msg('worker ready'), 2, 'two workers', READY)

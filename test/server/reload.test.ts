@@ -17,7 +17,7 @@ import { h2Request, peerChain } from '../helpers/clients.js'
 import { requireH2load } from '../helpers/drain-h2load.js'
 import { h2loadRun, newTally } from '../helpers/load-tools.js'
 import { eventually, sleep } from '../helpers/eventually.js'
-import { issueLeaf, makePki, type KeyPair, type TestPki } from '../helpers/tls.js'
+import { issueLeaf, makePki, tlsFiles, type KeyPair, type TestPki } from '../helpers/tls.js'
 
 const serialOf = (pem: string): string => new X509Certificate(pem).serialNumber
 const presented = async (port: number): Promise<string> => (await peerChain(port)).chain[0]?.serialNumber as string
@@ -28,22 +28,6 @@ t.before(async () => {
   pki = await makePki()
   second = await issueLeaf(pki.intermediate)
 })
-
-/** A folder with key.pem and cert.pem holding `pair`; `replace` swaps in another pair atomically (rename). */
-async function tlsFiles (t: Test, pair: KeyPair): Promise<{ key: string, cert: string, dir: string, replace: (next: KeyPair) => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'fleet-reload-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const key = join(dir, 'key.pem')
-  const cert = join(dir, 'cert.pem')
-  const replace = async (next: KeyPair): Promise<void> => {
-    await writeFile(`${key}.new`, next.key)
-    await writeFile(`${cert}.new`, next.cert)
-    await rename(`${key}.new`, key)
-    await rename(`${cert}.new`, cert)
-  }
-  await replace(pair)
-  return { key, cert, dir, replace }
-}
 
 /** Fastify's log lines as objects. */
 function logSink (): { lines: Array<Record<string, any>>, stream: Writable } {
