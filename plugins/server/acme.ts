@@ -87,12 +87,14 @@ function routeThrough (acme: AcmeClientModule, origin: string, agent: Agent): vo
 /** One GET of the directory, without acme-client's retries: an unreachable or refusing server fails fast. */
 async function probeDirectory (url: string, agent: Agent, timeout: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const req = request(url, { agent, timeout }, (res) => {
+    const req = request(url, { agent }, (res) => {
       res.resume()
       if (res.statusCode === 200) resolve()
       else reject(new Error(`the directory answered HTTP ${res.statusCode}`))
     })
-    req.on('timeout', () => req.destroy(new Error(`the directory did not answer within ${timeout} ms`)))
+    // one deadline for connecting and answering (the `timeout` option only bounds idle time)
+    const timer = setTimeout(() => req.destroy(new Error(`the directory did not answer within ${timeout} ms`)), timeout)
+    req.on('close', () => clearTimeout(timer))
     req.on('error', reject)
     req.end()
   })
