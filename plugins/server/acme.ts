@@ -173,8 +173,6 @@ export class AcmeCertificates {
   async start (): Promise<AcmeResult> {
     this.#acme ??= await importAcmeClient()
     this.#closed = false
-    await mkdir(this.challengeDir, { recursive: true, mode: 0o700 })
-    await chmod(this.#opts.dir, 0o700)
     const current = await this.#current()
     if (current !== null) {
       this.#expiresAt = current
@@ -276,6 +274,8 @@ export class AcmeCertificates {
   async #obtain (): Promise<Date> {
     const { directoryUrl, directoryCa, domains, email } = this.#opts
     const acme = this.#acme as AcmeClientModule
+    await mkdir(this.challengeDir, { recursive: true, mode: 0o700 })
+    await chmod(this.#opts.dir, 0o700)
     const ca = directoryCa === undefined ? undefined : [...rootCertificates, (await readPem('directoryCa', directoryCa)).pem]
     // no keep-alive: the few requests of an order every few weeks leave no socket open between orders
     const agent = new Agent({ ca })
