@@ -155,7 +155,19 @@ export async function startPebble (t: PebbleTest, options: PebbleOptions): Promi
     pids: children.map((c) => c.pid as number)
   }
 
-  const deadline = Date.now() + (options.startTimeout ?? 20_000)
+  try {
+    await waitForDirectory(handle.directoryUrl, pki.root.cert, children, log, options.startTimeout ?? 20_000)
+  } catch (err) {
+    // a test file that fails at start-up may never reach its teardown: stop them now
+    for (const child of children) if (!exited(child)) child.kill('SIGKILL')
+    throw err
+  }
+  return handle
+}
+
+/** Polls pebble's directory until it answers 200; throws when a process exits or time runs out. */
+async function waitForDirectory (url: string, ca: string, children: ChildProcess[], log: { text: string }, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout
   let reason = ''
   for (;;) {
     const dead = children.find(exited)
@@ -164,14 +176,13 @@ export async function startPebble (t: PebbleTest, options: PebbleOptions): Promi
       throw new Error(`${dead.spawnfile} exited (code ${dead.exitCode}, signal ${dead.signalCode}) before pebble answered: ${log.text.trim()}`)
     }
     try {
-      const { status } = await httpsGet(handle.directoryUrl, pki.root.cert, 1000)
-      if (status === 200) break
+      const { status } = await httpsGet(url, ca, 1000)
+      if (status === 200) return
       reason = `status ${status}`
     } catch (err) {
       reason = (err as Error).message
     }
-    if (Date.now() >= deadline) throw new Error(`pebble's directory ${handle.directoryUrl} did not answer within the start timeout (${reason}): ${log.text.trim()}`)
+    if (Date.now() >= deadline) throw new Error(`pebble's directory ${url} did not answer within the start timeout (${reason}): ${log.text.trim()}`)
     await sleep(50)
   }
-  return handle
 }
