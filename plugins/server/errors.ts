@@ -55,3 +55,23 @@ export const FST_FLEET_SERVER_DEV_CERT_FAILED = defineError(
   'FST_FLEET_SERVER_DEV_CERT_FAILED',
   'fastify-fleet/server: cannot create the development certificate: %s'
 )
+
+/** An option of `new AcmeCertificates()` has the wrong type or value. */
+export const FST_FLEET_SERVER_ACME_INVALID_OPTION = defineError(
+  'FST_FLEET_SERVER_ACME_INVALID_OPTION',
+  'fastify-fleet/server: invalid ACME option %s: %s',
+  500,
+  TypeError
+)
+
+/** `acme-client`, the optional peer dependency ACME certificates need, cannot be loaded. */
+export const FST_FLEET_SERVER_ACME_CLIENT_MISSING = defineError(
+  'FST_FLEET_SERVER_ACME_CLIENT_MISSING',
+  'fastify-fleet/server: ACME certificates need the acme-client package (npm install acme-client): %s'
+)
+
+/** A certificate could not be obtained from the ACME server (unreachable, refusing, or a failed challenge). */
+export const FST_FLEET_SERVER_ACME_FAILED = defineError(
+  'FST_FLEET_SERVER_ACME_FAILED',
+  'fastify-fleet/server: cannot obtain a certificate for %s from %s: %s'
+)

@@ -1,3 +1,4 @@
+export { AcmeCertificates, LETS_ENCRYPT_PRODUCTION, LETS_ENCRYPT_STAGING, type AcmeLogger, type AcmeOptions, type AcmeResult, type AcmeRetry } from './acme.js'
 import type { Server } from 'node:http'
 import type { Http2SecureServer } from 'node:http2'
 import type { FastifyHttp2SecureOptions, FastifyHttpOptions } from 'fastify'
