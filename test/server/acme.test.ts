@@ -9,6 +9,9 @@ import t from 'tap'
 import { httpsRedirectServer } from '../../plugins/hsts/index.js'
 import { AcmeCertificates, serverOptions, type AcmeOptions } from '../../plugins/server/index.js'
 import { h2Get, leafOf, recordingLogger } from '../helpers/acme.js'
+import { requireH2load } from '../helpers/drain-h2load.js'
+import { eventually, sleep } from '../helpers/eventually.js'
+import { h2loadRun, newTally } from '../helpers/load-tools.js'
 import { startPebble, type PebbleHandle } from '../helpers/pebble.js'
 
 const DOMAINS = ['fleet.test', 'www.fleet.test']
@@ -123,6 +126,35 @@ if (pebble !== null) {
     t.equal(await readFile(acme.accountKeyFile, 'utf8'), account, 'same account key')
     // serverOptions() accepts the new pair as it is on disk (what its file watcher reloads)
     t.ok((await serverOptions({ key: acme.keyFile, cert: acme.certFile })).https.cert.includes(newCert.toString().trim().split('\n')[1] as string))
+  })
+
+  t.test('a renewal under h2load: the running server takes it through watch, no request fails', async (t) => {
+    if (!(await requireH2load(t))) return
+    const acme = new AcmeCertificates(options(pebble))
+    t.teardown(() => acme.close())
+    await acme.start()
+    const app = fastify(await serverOptions({ key: acme.keyFile, cert: acme.certFile, watch: { interval: 100 } }))
+    app.get('/', async () => 'served')
+    t.teardown(() => app.close())
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const port = (app.server.address() as import('node:net').AddressInfo).port
+    const before = (await h2Get(port, pebbleRoot, DOMAINS[0] as string)).peer.serialNumber
+
+    const tally = newTally()
+    let loading = true
+    const load = h2loadRun(`https://127.0.0.1:${port}/`, { seconds: 10 }, tally).finally(() => { loading = false })
+    await sleep(500)
+    await acme.renew()
+    const renewed = leafOf(await readFile(acme.certFile, 'utf8')).serialNumber
+    await eventually(async () => {
+      if ((await h2Get(port, pebbleRoot, DOMAINS[0] as string)).peer.serialNumber !== renewed) throw new Error('not served yet')
+    }, 10_000)
+    t.ok(loading, 'served while the load still ran')
+    await load
+    t.not(renewed, before, 'a new certificate')
+    t.ok(tally.done > 0, `h2load: ${tally.done} requests`)
+    t.equal(tally.failed, 0, 'h2load: no failed request')
+    t.equal(tally.notOk, 0, 'h2load: no 4xx/5xx')
   })
 
   t.test('a certificate due for renewal at start() is renewed; renewBefore beyond its lifetime renews halfway', async (t) => {
