@@ -4,11 +4,18 @@ import { buildApp } from '../../examples/fleet-app/app.js'
 import { readConfig } from '../../examples/fleet-app/config.js'
 import { listen } from '../helpers/app.js'
 import { h1Request, h2Request, type ClientResponse, type RequestOptions } from '../helpers/clients.js'
-import { makePki, type TestPki } from '../helpers/tls.js'
+import { makePki, tlsFiles, type TestPki, type TlsFiles } from '../helpers/tls.js'
 
 const SECRET = 'a-test-secret-that-is-long-enough-to-sign'
 let pki: TestPki
-t.before(async () => { pki = await makePki() })
+/** The demo reads its key and certificate from files (TLS_KEY, TLS_CERT), and watches them. */
+let files: TlsFiles
+let chained: TlsFiles
+t.before(async () => {
+  pki = await makePki()
+  files = await tlsFiles(t, pki.leaf)
+  chained = await tlsFiles(t, { key: pki.leaf.key, cert: pki.leaf.cert + pki.intermediate.cert })
+})
 
 type Send = (origin: string, path?: string, opts?: RequestOptions) => Promise<ClientResponse>
 
@@ -30,8 +37,8 @@ async function start (tt: { teardown: (fn: () => unknown) => void }, env: NodeJS
   const config = readConfig({ WORKERS: '1', SESSION_STORE: 'memory', TLS_CERT: 'unused', TLS_KEY: 'unused', ...env })
   // TLS_CERT may hold the whole chain, or TLS_CA the intermediate
   const tls = fullchain
-    ? { key: pki.leaf.key, cert: pki.leaf.cert + pki.intermediate.cert, ca: undefined }
-    : { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert }
+    ? { key: chained.key, cert: chained.cert, ca: undefined }
+    : { key: files.key, cert: files.cert, ca: pki.intermediate.cert }
   const app = await buildApp({ config: { ...config, tls }, sessionSecret: SECRET })
   const { port } = await listen(tt, app)
   return `https://localhost:${port}`
@@ -104,7 +111,7 @@ for (const store of ['redis', 'tiered']) {
     const lines: string[] = []
     const config = readConfig({ WORKERS: '1', SESSION_STORE: store, REDIS_URL: `redis://127.0.0.1:${await freePort()}`, TLS_CERT: 'x', TLS_KEY: 'x' })
     const app = await buildApp({
-      config: { ...config, tls: { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert } },
+      config: { ...config, tls: { key: files.key, cert: files.cert, ca: pki.intermediate.cert } },
       sessionSecret: SECRET,
       logger: { level: 'warn', stream: { write: (line) => lines.push(line) } }
     })
@@ -182,7 +189,7 @@ test('in production a session store that cannot be reached is a start-up error',
   const port = await freePort()
   for (const [store, variable, url] of [['redis', 'REDIS_URL', `redis://127.0.0.1:${port}`], ['postgres', 'DATABASE_URL', `postgres://postgres@127.0.0.1:${port}/test`]] as const) {
     const config = readConfig({ NODE_ENV: 'production', SESSION_SECRET: SECRET, REDIRECT_PORT: '0', TLS_CERT: 'x', TLS_KEY: 'x', SESSION_STORE: store, [variable]: url })
-    await t.rejects(buildApp({ config: { ...config, tls: { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert } }, sessionSecret: SECRET }),
+    await t.rejects(buildApp({ config: { ...config, tls: { key: files.key, cert: files.cert, ca: pki.intermediate.cert } }, sessionSecret: SECRET }),
       { code: 'FLEET_APP_CONFIG', message: new RegExp(`SESSION_STORE: the ${store} session store cannot be reached`) }, store)
   }
 })

@@ -10,16 +10,21 @@ import { MemoryBackend } from '../../plugins/session/stores/memory.js'
 import { listen } from '../helpers/app.js'
 import { h1Request, type ClientResponse } from '../helpers/clients.js'
 import { sessionApp, sessionIdOf, setCookieOf, signedValueOf } from '../helpers/session-app.js'
-import { makePki, type TestPki } from '../helpers/tls.js'
+import { makePki, tlsFiles, type TestPki, type TlsFiles } from '../helpers/tls.js'
 
 const SECRET = 'a-test-secret-that-is-long-enough-to-sign'
 let pki: TestPki
-t.before(async () => { pki = await makePki() })
+/** The demo reads its key and certificate from files (and watches them). */
+let files: TlsFiles
+t.before(async () => {
+  pki = await makePki()
+  files = await tlsFiles(t, pki.leaf)
+})
 
 /** The demo app over HTTPS, sessions in `SESSION_STORE` (memory unless said). */
 async function demo (tt: { teardown: (fn: () => unknown) => void }, store = 'memory'): Promise<(path: string, opts?: { method?: string, cookie?: string, user?: string }) => Promise<ClientResponse>> {
   const config = readConfig({ WORKERS: '1', SESSION_STORE: store, TLS_CERT: 'unused', TLS_KEY: 'unused' })
-  const app = await buildApp({ config: { ...config, tls: { key: pki.leaf.key, cert: pki.leaf.cert, ca: pki.intermediate.cert } }, sessionSecret: SECRET })
+  const app = await buildApp({ config: { ...config, tls: { key: files.key, cert: files.cert, ca: pki.intermediate.cert } }, sessionSecret: SECRET })
   const { port } = await listen(tt, app)
   return async (path, { method = 'GET', cookie, user } = {}) => await h1Request(`https://localhost:${port}`, path, {
     method,
