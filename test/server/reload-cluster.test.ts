@@ -1,13 +1,12 @@
 // Certificate reload in a cluster (test/server/fixtures/reload-cluster.ts): with `watch`, the primary
 // polls the files once for all workers and tells them; a replacement worker joins in;
 // handle.reloadCertificates() reloads every worker by hand and reports each one, failures included.
-import { connect } from 'node:http2'
 import { X509Certificate } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t, { test, type Test } from 'tap'
 import { msg, startFixture, type FixtureProcess } from '../helpers/fixture-process.js'
-import { eventually } from '../helpers/eventually.js'
+import { allPresent, answer } from '../helpers/cluster-tls.js'
 import { freePort } from '../helpers/ports.js'
 import { issueLeaf, makePki, tlsFiles, type KeyPair, type TestPki } from '../helpers/tls.js'
 
@@ -18,38 +17,6 @@ const serialOf = (pem: string): string => new X509Certificate(pem).serialNumber
 
 let pki: TestPki
 t.before(async () => { pki = await makePki() })
-
-/** One new HTTP/2 connection: which worker answered GET /pid, and the serial of the certificate it presented. */
-async function answer (port: number): Promise<{ pid: number, serial: string }> {
-  const session = connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false })
-  try {
-    return await new Promise((resolve, reject) => {
-      session.once('error', reject)
-      const req = session.request({ ':path': '/pid' })
-      let body = ''
-      req.setEncoding('utf8')
-      req.on('data', (chunk: string) => { body += chunk })
-      req.once('end', () => {
-        const serial = (session.socket as unknown as { getPeerCertificate: () => { serialNumber: string } }).getPeerCertificate().serialNumber
-        resolve({ pid: (JSON.parse(body) as { pid: number }).pid, serial })
-      })
-      req.once('error', reject)
-      req.end()
-    })
-  } finally {
-    session.close()
-  }
-}
-
-/** Resolves once every worker in `pids` has presented `serial` on a new connection. */
-async function allPresent (port: number, pids: number[], serial: string): Promise<void> {
-  const seen = new Set<number>()
-  await eventually(async () => {
-    const a = await answer(port)
-    if (a.serial === serial) seen.add(a.pid)
-    if (!pids.every((pid) => seen.has(pid))) throw new Error(`${serial} seen from ${[...seen].join(', ')} of ${pids.join(', ')}`)
-  }, 30_000)
-}
 
 async function start (t: Test, watch: boolean): Promise<{ app: FixtureProcess, port: number, pids: number[], replace: (next: KeyPair) => Promise<void>, key: string }> {
   const { key, cert, replace } = await tlsFiles(t, pki.leaf)
