@@ -6,7 +6,7 @@ import { readdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, arch, cpus, loadavg, platform, release } from 'node:os'
 import { basename, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { estimateSeconds, readConfig, type BenchConfig } from './lib/config.js'
+import { estimateSeconds, readConfig, selects, type BenchConfig } from './lib/config.js'
 import { IPC_SECTION, ipcSelected } from './ipc/run.js'
 import { PM2_COMPARE_SECTION, pm2CompareSelected } from './pm2/section.js'
 import { chartPath, resultsChart } from './lib/chart.js'
@@ -43,17 +43,15 @@ async function runSections (specs: ReadonlyArray<ChildSection<any>>, signal: Abo
  */
 async function discover (only: string | undefined): Promise<{ scenarios: Scenario[], broken: RowResult[] }> {
   const files = (await readdir(scenariosDir)).filter((f) => f.endsWith('.js')).sort()
-  const needle = only?.toLowerCase()
   const scenarios: Scenario[] = []
   const broken: RowResult[] = []
   for (const file of files) {
     const source = `bench/scenarios/${file.replace(/\.js$/, '.ts')}`
     try {
       const mod = await import(new URL(file, scenariosDir).href) as { default?: unknown }
-      scenarios.push(...scenariosOf(mod.default, source).filter((s) => needle === undefined ||
-        file.toLowerCase().includes(needle) || s.name.toLowerCase().includes(needle)))
+      scenarios.push(...scenariosOf(mod.default, source).filter((s) => selects(only, file, s.name)))
     } catch (err) {
-      if (needle !== undefined && !file.toLowerCase().includes(needle)) continue
+      if (!selects(only, file)) continue
       const text = (err as Error).message
       const message = text.startsWith(source) ? text : `${source}: ${text}`
       log(message)

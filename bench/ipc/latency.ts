@@ -1,4 +1,5 @@
 /** Pure: the figures of the IPC round-trip micro-benchmark (`ipc/round-trip.ts`) and their section of RESULTS.md. */
+import { selects } from '../lib/config.js'
 import { formatSpread, median, spread } from '../lib/stats.js'
 import { formatTable, verdict } from '../lib/table.js'
 
@@ -60,9 +61,9 @@ export function roundBatches (total: number, rounds: number, round: number): num
   return Math.floor(total * round / rounds) - Math.floor(total * (round - 1) / rounds)
 }
 
-/** Whether a run with `BENCH_ONLY=only` includes the IPC benchmark (always without `BENCH_ONLY`). */
+/** Whether `BENCH_ONLY` (`only`) selects the IPC benchmark (see `selects`). */
 export function ipcSelected (only: string | undefined): boolean {
-  return only === undefined || IPC_BENCH_NAME.toLowerCase().includes(only.toLowerCase())
+  return selects(only, IPC_BENCH_NAME)
 }
 
 /** The nearest-rank percentile `p` (0–100) of ascending `sorted` values; `NaN` when empty. */

@@ -10,7 +10,10 @@ export interface BenchConfig {
   connections: number
   /** Concurrent streams per HTTP/2 client (h2load `-m`) (`BENCH_STREAMS`). @default 10 */
   streams: number
-  /** Only scenarios whose name or file name contains this text, case-insensitive (`BENCH_ONLY`). @default undefined */
+  /**
+   * Only scenarios (and sections) whose name or file name contains this text, case-insensitive
+   * (`BENCH_ONLY`); several texts separated by commas select what any of them selects. @default undefined
+   */
   only: string | undefined
   /** Where the results go (`BENCH_RESULTS`, `none` = do not write). @default 'bench/RESULTS.md' */
   results: string | undefined
@@ -52,4 +55,11 @@ export function readConfig (env: NodeJS.ProcessEnv = process.env, defaultResults
 /** Seconds the loads of one scenario take: per server, one warm-up and `rounds` measured loads. */
 export function estimateSeconds (config: Pick<BenchConfig, 'duration' | 'rounds' | 'warmup'>, servers: number): number {
   return servers * (config.warmup + config.rounds * config.duration)
+}
+
+/** Whether `BENCH_ONLY` (`only`) selects something named `names`: always without it, else when one of its comma-separated texts is in one of the names (any case). */
+export function selects (only: string | undefined, ...names: string[]): boolean {
+  if (only === undefined) return true
+  const needles = only.toLowerCase().split(',').map((n) => n.trim()).filter((n) => n !== '')
+  return needles.some((needle) => names.some((name) => name.toLowerCase().includes(needle)))
 }

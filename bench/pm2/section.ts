@@ -1,6 +1,7 @@
 // startCluster against PM2 cluster mode beyond throughput, as `npm run bench` reports it: the result
 // the measuring child (`compare.ts`) sends (start time, memory, failed requests during a rolling
 // restart under load), and its section of RESULTS.md. Pure: no I/O.
+import { selects } from '../lib/config.js'
 import type { ChildSection } from '../lib/child-section.js'
 import { formatTable } from '../lib/table.js'
 
@@ -51,9 +52,9 @@ export interface Pm2CompareMessage {
 
 export const PM2_COMPARE_NAME = 'pm2/compare: startCluster vs PM2 cluster mode, rolling restart, memory and start time'
 
-/** Whether `BENCH_ONLY` (`only`) selects it: always without, else when the text is in its name (any case). */
+/** Whether `BENCH_ONLY` (`only`) selects it (see `selects`). */
 export function pm2CompareSelected (only: string | undefined): boolean {
-  return only === undefined || PM2_COMPARE_NAME.toLowerCase().includes(only.toLowerCase())
+  return selects(only, PM2_COMPARE_NAME)
 }
 
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)

@@ -1,5 +1,6 @@
 // The stale window of TieredStore's invalidation, as `npm run bench` reports it: the result the
 // measuring child (`stale-window.ts`) sends, and its section of RESULTS.md. Pure: no I/O.
+import { selects } from '../lib/config.js'
 import type { ChildSection } from '../lib/child-section.js'
 import { formatTable } from '../lib/table.js'
 
@@ -16,9 +17,9 @@ export interface StaleResultMessage {
 
 export const STALE_BENCH_NAME = 'tiered/stale-window: TieredStore invalidation stale window'
 
-/** Whether `BENCH_ONLY` (`only`) selects it: always without, else when the text is in its name (any case). */
+/** Whether `BENCH_ONLY` (`only`) selects it (see `selects`). */
 export function staleSelected (only: string | undefined): boolean {
-  return only === undefined || STALE_BENCH_NAME.toLowerCase().includes(only.toLowerCase())
+  return selects(only, STALE_BENCH_NAME)
 }
 
 /** The nearest-rank percentile `p` (0–1) of ascending `sorted` windows. */

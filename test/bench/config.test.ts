@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { CONFIG_DEFAULTS, estimateSeconds, readConfig } from '../../bench/lib/config.js'
+import { CONFIG_DEFAULTS, estimateSeconds, readConfig, selects } from '../../bench/lib/config.js'
 import { errorOf } from '../helpers/errors.js'
 
 /** The name and message of what `fn` throws, to compare exactly. */
@@ -92,4 +92,14 @@ test('estimateSeconds: per server, one warm-up and the measured rounds', async (
   t.equal(estimateSeconds(readConfig({}), 0), 0)
   // the defaults: 7 rounds of 2 s after a 1 s warm-up, 15 s per server (3 rounds of 5 s took 16 s)
   t.equal(estimateSeconds(readConfig({}), 2), 30)
+})
+
+test('selects: BENCH_ONLY texts, comma-separated, matched in any name, any case', async (t) => {
+  t.equal(selects(undefined, 'hsts.js'), true, 'no BENCH_ONLY: everything')
+  t.equal(selects('HSTS', 'hsts.js', 'HSTS, HTTP/2'), true)
+  t.equal(selects('hsts', 'cors.js', 'CORS simple GET'), false)
+  t.equal(selects('hsts, cors ,pm2', 'cors.js'), true, 'any of several')
+  t.equal(selects('hsts,cors', 'startCluster vs PM2'), false)
+  t.equal(selects(',', 'anything'), false, 'only separators select nothing')
+  t.equal(selects('pm2', 'cluster-pm2.js', 'startCluster vs PM2 cluster mode'), true)
 })
