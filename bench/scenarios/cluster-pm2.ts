@@ -7,11 +7,17 @@
 // side, PM2's wrapper of the instance on the other. The hello route (`GET /`) shows that; on the
 // CPU-bound `/sales` route (~1.5 ms of the app's own work per request) it would vanish in the
 // route's cost and both rows would read 1.0× whatever the managers do. The rolling restart and the
-// memory of both are a section of their own (pm2/compare.ts), after the table.
+// memory of both are a section of their own (pm2/compare.ts), after the table. The second anchor runs
+// the PM2 instances with fleetWorker registered too: the per-request cost of the drain's tracking
+// (what lets a rolling restart fail no request) is then on both sides, and the ratio is the managers'.
 import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'
 
 const fleet: ServerEntry = { module: new URL('../servers/cluster-cpu.js', import.meta.url), env: { WORKERS: '2' } }
-const anchors: [AnchorEntry, ...AnchorEntry[]] = [{ label: 'PM2 cluster mode (2 instances)', module: new URL('../servers/pm2-cluster.js', import.meta.url), env: { INSTANCES: '2' }, goal: 1.0 }]
+const pm2 = new URL('../servers/pm2-cluster.js', import.meta.url)
+const anchors: [AnchorEntry, ...AnchorEntry[]] = [
+  { label: 'PM2 cluster mode (2 instances)', module: pm2, env: { INSTANCES: '2' }, goal: 1.0 },
+  { label: 'PM2 cluster mode (2 instances), app with fleetWorker', module: pm2, env: { INSTANCES: '2', FLEET_WORKER: '1' } }
+]
 const notes = 'hello route: what the process manager adds per request; server CPU includes the PM2 daemon and its instances'
 
 export default defineScenarios([
