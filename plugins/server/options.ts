@@ -2,6 +2,7 @@ import { optionKit, type OptionKit } from '../internal/option-kit.js'
 import { FST_FLEET_SERVER_INVALID_OPTION } from './errors.js'
 import { resolveMode, type Mode } from '../internal/mode.js'
 import { normalizeLimits, type NormalizedLimits, type ServerLimits } from './limits.js'
+import { pemFilePath } from './tls-material.js'
 
 /**
  * TLS material: PEM text (string or Buffer), or the path of a PEM file
@@ -219,7 +220,7 @@ export function normalizeOptions (input: unknown = {}): NormalizedSecureOptions 
   }
 }
 
-const isFile = (source: unknown): boolean => source instanceof URL || (typeof source === 'string' && !source.includes('-----BEGIN'))
+const isFile = (source: unknown): boolean => isPemSource(source) && pemFilePath(source) !== null
 
 /** `watch`: `false`/`undefined` → `null`, `true` → the default interval, `{ interval }` checked. */
 function normalizeWatch (input: unknown, key: unknown, cert: unknown): number | null {

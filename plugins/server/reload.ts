@@ -1,11 +1,10 @@
 import cluster from 'node:cluster'
 import type { SecureContextOptions } from 'node:tls'
-import { fileURLToPath } from 'node:url'
 import { clusterBus, missingFleetPrimary, TOPICS } from '../cluster/index.js'
 import { watchFiles } from '../internal/file-watch.js'
 import { FST_FLEET_SERVER_RELOAD_UNAVAILABLE, FST_FLEET_SERVER_TLS_RELOAD_FAILED } from './errors.js'
 import type { PemSource } from './options.js'
-import type { TlsMaterial } from './tls-material.js'
+import { pemFilePath, type TlsMaterial } from './tls-material.js'
 
 /** What a certificate reload did. */
 export interface CertificateReport {
@@ -153,10 +152,5 @@ export async function reloadCertificates (appOrServer: object): Promise<Certific
 
 /** The file paths among PEM sources (inline PEM text and Buffers have none). */
 export function filesOf (sources: PemSource[]): string[] {
-  const files: string[] = []
-  for (const source of sources) {
-    if (source instanceof URL) files.push(fileURLToPath(source))
-    else if (typeof source === 'string' && !source.includes('-----BEGIN')) files.push(source)
-  }
-  return files
+  return sources.map(pemFilePath).filter((path) => path !== null)
 }

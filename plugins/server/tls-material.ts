@@ -31,13 +31,20 @@ export interface TlsMaterial {
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g
 
+/** The file path of a PEM source, or `null` for PEM text (a string with `-----BEGIN`) and Buffers. */
+export function pemFilePath (source: PemSource): string | null {
+  if (Buffer.isBuffer(source) || (typeof source === 'string' && source.includes('-----BEGIN'))) return null
+  return source instanceof URL ? fileURLToPath(source) : source
+}
+
 /** Reads one PEM source: inline text or a Buffer as is, anything else as a file path. */
 export async function readPem (what: string, source: PemSource): Promise<PemText> {
-  if (Buffer.isBuffer(source)) return { pem: source.toString('utf8'), origin: `the \`${what}\` Buffer` }
-  if (typeof source === 'string' && source.includes('-----BEGIN')) {
-    return { pem: source, origin: `the \`${what}\` option` }
+  const path = pemFilePath(source)
+  if (path === null) {
+    return Buffer.isBuffer(source)
+      ? { pem: source.toString('utf8'), origin: `the \`${what}\` Buffer` }
+      : { pem: source as string, origin: `the \`${what}\` option` }
   }
-  const path = source instanceof URL ? fileURLToPath(source) : source
   try {
     return { pem: await readFile(path, 'utf8'), origin: `file ${path}` }
   } catch (err) {

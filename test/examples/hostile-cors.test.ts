@@ -3,19 +3,14 @@
 // HTTP/1.1, Access-Control-Allow-Origin only ever names an allowed origin exactly, never `*`.
 import t from 'tap'
 import { h1Request, h2Request, type ClientResponse } from '../helpers/clients.js'
-import { APP_ORIGIN, Canary, DEV_ORIGIN, expectSameWorkers, rawRequest, startHostileDemo, type HostileDemo } from '../helpers/hostile.js'
+import { APP_ORIGIN, DEV_ORIGIN, expectSameWorkers, hostileSuite, rawRequest, type Canary, type HostileDemo } from '../helpers/hostile.js'
 
 // the demo starts in 8 s on an idle machine, in 40 s or more on a loaded one
 t.setTimeout(180_000)
 
 let running: HostileDemo
 let canary: Canary
-
-t.before(async () => {
-  running = await startHostileDemo(t)
-  canary = await Canary.login(t, running.origin)
-  await canary.check(t, 'login')
-})
+t.before(async () => { ({ running, canary } = await hostileSuite(t)) })
 
 /** Near misses of the two allowed origins, and plain foreign ones. */
 const FOREIGN = [

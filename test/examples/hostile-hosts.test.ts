@@ -4,19 +4,14 @@
 // host earns it, and the session cookie always Secure, host-only, never moved by a forwarded header.
 import t from 'tap'
 import { h1Request, h2Request, type ClientResponse } from '../helpers/clients.js'
-import { Canary, expectSameWorkers, rawRequest, sessionCookieOf, startHostileDemo, type HostileDemo } from '../helpers/hostile.js'
+import { expectSameWorkers, hostileSuite, rawRequest, sessionCookieOf, type Canary, type HostileDemo } from '../helpers/hostile.js'
 
 // the demo starts in 8 s on an idle machine, in 40 s or more on a loaded one
 t.setTimeout(180_000)
 
 let running: HostileDemo
 let canary: Canary
-
-t.before(async () => {
-  running = await startHostileDemo(t)
-  canary = await Canary.login(t, running.origin)
-  await canary.check(t, 'login')
-})
+t.before(async () => { ({ running, canary } = await hostileSuite(t)) })
 
 const HSTS = 'max-age=31536000; includeSubDomains'
 /** What a response says about hosts: status, Location, HSTS. */

@@ -1,7 +1,8 @@
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2'
 import { request as httpsRequest } from 'node:https'
 import { request as httpRequest, type IncomingHttpHeaders as H1Headers } from 'node:http'
-import { connect as tlsConnect, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls'
+import type { X509Certificate } from 'node:crypto'
+import { connect as tlsConnect, type PeerCertificate, type DetailedPeerCertificate, type TLSSocket } from 'node:tls'
 
 /** What a test client saw. */
 export interface ClientResponse {
@@ -12,6 +13,8 @@ export interface ClientResponse {
   alpn: string | false | null
   /** `2.0` for HTTP/2, `1.1` for HTTP/1.1. */
   httpVersion: string
+  /** The certificate the server presented (HTTP/2 and HTTP/1.1 over TLS). */
+  peer?: X509Certificate
 }
 
 export interface RequestOptions {
@@ -52,8 +55,8 @@ export async function h2Request (origin: string, path = '/', opts: RequestOption
       // a stream closed without its end (a cut connection) fails instead of hanging
       stream.once('close', () => reject(new Error(`stream closed before its end (code ${stream.rstCode ?? 'none'})`)))
       stream.once('end', () => {
-        const socket = session.socket as unknown as { alpnProtocol?: string | false }
-        resolve({ status: Number(headers[':status']), headers, body, alpn: socket.alpnProtocol ?? null, httpVersion: '2.0' })
+        const socket = session.socket as TLSSocket
+        resolve({ status: Number(headers[':status']), headers, body, alpn: socket.alpnProtocol ?? null, httpVersion: '2.0', peer: socket.getPeerX509Certificate() })
       })
       stream.end(opts.body)
     })
@@ -86,8 +89,8 @@ export async function h1Request (origin: string, path = '/', opts: RequestOption
       res.once('error', reject)
       res.once('aborted', () => reject(new Error('response aborted')))
       res.once('end', () => {
-        const socket = res.socket as unknown as { alpnProtocol?: string | false }
-        resolve({ status: res.statusCode as number, headers: res.headers, body, alpn: socket.alpnProtocol ?? false, httpVersion: res.httpVersion })
+        const socket = res.socket as TLSSocket
+        resolve({ status: res.statusCode as number, headers: res.headers, body, alpn: socket.alpnProtocol ?? false, httpVersion: res.httpVersion, peer: socket.getPeerX509Certificate() })
       })
     })
     req.once('error', reject)

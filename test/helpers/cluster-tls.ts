@@ -1,28 +1,12 @@
 // Which worker of a TLS cluster answered, and with which certificate: for the tests of certificate
 // reloads in a cluster (test/server/reload-cluster.test.ts, test/server/acme-cluster.test.ts).
-import { connect } from 'node:http2'
+import { h2Request } from './clients.js'
 import { eventually } from './eventually.js'
 
 /** One new HTTP/2 connection: which worker answered GET /pid, and the serial of the certificate it presented. */
 export async function answer (port: number): Promise<{ pid: number, serial: string }> {
-  const session = connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false })
-  try {
-    return await new Promise((resolve, reject) => {
-      session.once('error', reject)
-      const req = session.request({ ':path': '/pid' })
-      let body = ''
-      req.setEncoding('utf8')
-      req.on('data', (chunk: string) => { body += chunk })
-      req.once('end', () => {
-        const serial = (session.socket as unknown as { getPeerCertificate: () => { serialNumber: string } }).getPeerCertificate().serialNumber
-        resolve({ pid: (JSON.parse(body) as { pid: number }).pid, serial })
-      })
-      req.once('error', reject)
-      req.end()
-    })
-  } finally {
-    session.close()
-  }
+  const res = await h2Request(`https://127.0.0.1:${port}`, '/pid')
+  return { pid: (JSON.parse(res.body) as { pid: number }).pid, serial: res.peer?.serialNumber as string }
 }
 
 /** Resolves once every worker in `pids` has presented `serial` on a new connection (30 s at most). */

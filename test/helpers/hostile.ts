@@ -233,3 +233,14 @@ export async function rawExchange (port: number, bytes: string, timeout = 3000):
     socket.write(bytes)
   })
 }
+
+/**
+ * The demo and a logged-in canary for the subtests of one hostile suite; call it from the file's
+ * `t.before` (the demo goes when the root test ends).
+ */
+export async function hostileSuite (t: Test): Promise<{ running: HostileDemo, canary: Canary }> {
+  const running = await startHostileDemo(t)
+  const canary = await Canary.login(t, running.origin)
+  await canary.check(t, 'login')
+  return { running, canary }
+}

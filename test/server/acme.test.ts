@@ -8,7 +8,8 @@ import fastify from 'fastify'
 import t from 'tap'
 import { httpsRedirectServer } from '../../plugins/hsts/index.js'
 import { AcmeCertificates, serverOptions, type AcmeOptions } from '../../plugins/server/index.js'
-import { h2Get, leafOf, recordingLogger } from '../helpers/acme.js'
+import { leafOf, recordingLogger } from '../helpers/acme.js'
+import { h2Request } from '../helpers/clients.js'
 import { requireH2load } from '../helpers/drain-h2load.js'
 import { eventually, sleep } from '../helpers/eventually.js'
 import { h2loadRun, newTally } from '../helpers/load-tools.js'
@@ -86,12 +87,12 @@ if (pebble !== null) {
     await app.listen({ port: 0, host: '127.0.0.1' })
     const port = (app.server.address() as import('node:net').AddressInfo).port
     for (const servername of DOMAINS) {
-      const answer = await h2Get(port, pebbleRoot, servername)
+      const answer = await h2Request(`https://127.0.0.1:${port}`, '/', { ca: pebbleRoot, servername })
       t.equal(answer.alpn, 'h2', `${servername}: HTTP/2`)
       t.equal(answer.status, 200)
       t.equal(answer.body, 'served')
-      t.equal(answer.peer.serialNumber, leaf.serialNumber, `${servername}: the issued certificate`)
-      t.match(answer.peer.subjectAltName, `DNS:${servername}`)
+      t.equal(answer.peer?.serialNumber, leaf.serialNumber, `${servername}: the issued certificate`)
+      t.match(answer.peer?.subjectAltName, `DNS:${servername}`)
     }
   })
 
@@ -138,7 +139,7 @@ if (pebble !== null) {
     t.teardown(() => app.close())
     await app.listen({ port: 0, host: '127.0.0.1' })
     const port = (app.server.address() as import('node:net').AddressInfo).port
-    const before = (await h2Get(port, pebbleRoot, DOMAINS[0] as string)).peer.serialNumber
+    const before = (await h2Request(`https://127.0.0.1:${port}`, '/', { ca: pebbleRoot, servername: DOMAINS[0] as string })).peer?.serialNumber
 
     const tally = newTally()
     let loading = true
@@ -147,7 +148,7 @@ if (pebble !== null) {
     await acme.renew()
     const renewed = leafOf(await readFile(acme.certFile, 'utf8')).serialNumber
     await eventually(async () => {
-      if ((await h2Get(port, pebbleRoot, DOMAINS[0] as string)).peer.serialNumber !== renewed) throw new Error('not served yet')
+      if ((await h2Request(`https://127.0.0.1:${port}`, '/', { ca: pebbleRoot, servername: DOMAINS[0] as string })).peer?.serialNumber !== renewed) throw new Error('not served yet')
     }, 10_000)
     t.ok(loading, 'served while the load still ran')
     await load
