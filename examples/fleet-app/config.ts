@@ -1,5 +1,8 @@
 import { isIP } from 'node:net'
 import { availableParallelism, hostname } from 'node:os'
+import { ConfigError, readEnv, type Variable } from './env.js'
+
+export { ConfigError }
 
 /** Session stores the demo knows by name (`SESSION_STORE`). */
 export const SESSION_STORES = ['cluster', 'memory', 'redis', 'postgres', 'mysql', 'memcached', 'tiered'] as const
@@ -40,26 +43,6 @@ export interface FleetAppConfig {
   readyTimeout: number
 }
 
-/** A setting the demo cannot run with. */
-export class ConfigError extends Error {
-  code = 'FLEET_APP_CONFIG'
-  constructor (variable: string, reason: string) {
-    super(`${variable}: ${reason}`)
-    this.name = 'ConfigError'
-  }
-}
-
-/** A port number variable (`allowZero`: 0 turns the thing off). */
-export function portSetting (env: NodeJS.ProcessEnv, name: string, fallback: number, allowZero = false): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!/^\d+$/.test(raw) || value > 65535 || (value === 0 && !allowZero)) {
-    throw new ConfigError(name, `expected a port number${allowZero ? ' (0 turns it off)' : ''}, got "${raw}"`)
-  }
-  return value
-}
-
 const list = (raw: string | undefined): string[] =>
   (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
 
@@ -79,8 +62,8 @@ function origins (raw: string | undefined): string[] {
 }
 
 /** REDIS_SENTINELS: `host:port` (`[v6]:port`) entries, comma-separated; `null` when unset or empty. */
-export function sentinelsSetting (env: NodeJS.ProcessEnv): Array<{ host: string, port: number }> | null {
-  const entries = list(env.REDIS_SENTINELS).map((entry) => {
+export function sentinels (raw: string | undefined, redisUrl: string | undefined): Array<{ host: string, port: number }> | null {
+  const entries = list(raw).map((entry) => {
     const match = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d+)$/.exec(entry)
     const port = Number(match?.[3])
     if (match === null || port < 1 || port > 65535) {
@@ -90,23 +73,8 @@ export function sentinelsSetting (env: NodeJS.ProcessEnv): Array<{ host: string,
   })
   if (entries.length === 0) return null
   // two ways to name one Redis: refuse rather than pick one
-  if ((env.REDIS_URL ?? '') !== '') throw new ConfigError('REDIS_SENTINELS', 'set REDIS_URL or REDIS_SENTINELS, not both')
+  if (redisUrl !== undefined) throw new ConfigError('REDIS_SENTINELS', 'set REDIS_URL or REDIS_SENTINELS, not both')
   return entries
-}
-
-function sentinelName (env: NodeJS.ProcessEnv): string {
-  const raw = env.REDIS_SENTINEL_NAME
-  if (raw === undefined || raw === '') return 'mymaster'
-  if (!/^\S+$/.test(raw)) throw new ConfigError('REDIS_SENTINEL_NAME', `expected a master name such as mymaster (no spaces), got "${raw}"`)
-  return raw
-}
-
-function positive (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(name, `expected a whole number of milliseconds ≥ 1, got "${raw}"`)
-  return value
 }
 
 const CIDR_PREFIX = { 4: 32, 6: 128 } as const
@@ -124,74 +92,85 @@ function proxies (raw: string | undefined): string[] {
   })
 }
 
-/** PROTOCOL, and the settings that go with plain HTTP: a trusted proxy, no TLS files, no redirect listener. */
-function protocolOf (env: NodeJS.ProcessEnv, trustProxy: string[]): 'https' | 'http' {
-  const protocol = env.PROTOCOL === undefined || env.PROTOCOL === '' ? 'https' : env.PROTOCOL
-  if (protocol !== 'https' && protocol !== 'http') throw new ConfigError('PROTOCOL', `expected https or http, got "${protocol}"`)
-  if (protocol === 'https') return protocol
-  // without a proxy that says "this came over HTTPS", secure session cookies are never sent
-  if (trustProxy.length === 0) throw new ConfigError('TRUST_PROXY', 'required with PROTOCOL=http: plain HTTP is only served behind a TLS-terminating proxy, named here')
-  if ((env.TLS_CERT ?? '') !== '') throw new ConfigError('TLS_CERT', 'not used with PROTOCOL=http (the proxy terminates TLS)')
-  if (env.REDIRECT_PORT !== undefined && env.REDIRECT_PORT !== '' && env.REDIRECT_PORT !== '0') {
-    throw new ConfigError('REDIRECT_PORT', 'must be 0 or unset with PROTOCOL=http: the app redirects the plain-HTTP requests the proxy forwards')
-  }
-  return protocol
-}
+/**
+ * The demo's variables (docs/examples.md says what each is for). REDIS_URL and REDIRECT_PORT have their
+ * defaults in readConfig: whether they were set at all decides REDIS_SENTINELS and PROTOCOL=http.
+ */
+export const VARIABLES = {
+  NODE_ENV: { type: 'string' },
+  PORT: { type: 'string', format: 'port', default: '8443' },
+  HOST: { type: 'string', default: '127.0.0.1' },
+  PROTOCOL: { type: 'string', enum: ['https', 'http'], default: 'https' },
+  TRUST_PROXY: { type: 'string' },
+  HOST_NAME: { type: 'string', default: hostname() },
+  PUBLIC_PORT: { type: 'string', format: 'port', default: '443' },
+  WORKERS: { type: 'string', format: 'count', default: String(availableParallelism()) },
+  FLEET_CLUSTER: { type: 'string', enum: ['0', '1'], default: '1' },
+  SESSION_STORE: { type: 'string', enum: SESSION_STORES, default: 'cluster' },
+  SESSION_SECRET: { type: 'string', minLength: 32 },
+  TLS_CERT: { type: 'string' },
+  TLS_KEY: { type: 'string' },
+  TLS_CA: { type: 'string' },
+  REDIS_URL: { type: 'string' },
+  REDIS_SENTINELS: { type: 'string' },
+  REDIS_SENTINEL_NAME: { type: 'string', format: 'master-name', default: 'mymaster' },
+  DATABASE_URL: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+  MYSQL_URL: { type: 'string', default: 'mysql://root@127.0.0.1:3306/test' },
+  MEMCACHED_URL: { type: 'string', default: 'memcached://127.0.0.1:11211' },
+  CORS_ORIGINS: { type: 'string' },
+  REDIRECT_PORT: { type: 'string', format: 'port-or-off' },
+  ALLOWED_HOSTS: { type: 'string' },
+  LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  READY_TIMEOUT: { type: 'string', format: 'milliseconds', default: '10000' }
+} as const satisfies Record<string, Variable>
 
 /** Reads and checks the demo's environment variables (see docs/examples.md for each). */
 export function readConfig (env: NodeJS.ProcessEnv = process.env): FleetAppConfig {
-  const production = env.NODE_ENV === 'production'
-  const workersRaw = env.WORKERS
-  const workers = workersRaw === undefined || workersRaw === '' ? availableParallelism() : Number(workersRaw)
-  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) {
-    throw new ConfigError('WORKERS', `expected a whole number ≥ 1, got "${workersRaw}"`)
+  const vars = readEnv(VARIABLES, env)
+  const production = vars.NODE_ENV === 'production'
+  if (vars.SESSION_SECRET === undefined && production) throw new ConfigError('SESSION_SECRET', 'required when NODE_ENV=production')
+  if ((vars.TLS_CERT === undefined) !== (vars.TLS_KEY === undefined)) {
+    throw new ConfigError(vars.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together')
   }
-  const sessionStore = (env.SESSION_STORE ?? 'cluster') as SessionStoreName
-  if (!SESSION_STORES.includes(sessionStore)) {
-    throw new ConfigError('SESSION_STORE', `expected one of ${SESSION_STORES.join(', ')}, got "${sessionStore}"`)
+  const trustProxy = proxies(vars.TRUST_PROXY)
+  if (vars.PROTOCOL === 'http') {
+    // without a proxy that says "this came over HTTPS", secure session cookies are never sent
+    if (trustProxy.length === 0) throw new ConfigError('TRUST_PROXY', 'required with PROTOCOL=http: plain HTTP is only served behind a TLS-terminating proxy, named here')
+    if (vars.TLS_CERT !== undefined) throw new ConfigError('TLS_CERT', 'not used with PROTOCOL=http (the proxy terminates TLS)')
+    if (vars.REDIRECT_PORT !== undefined && vars.REDIRECT_PORT !== '0') {
+      throw new ConfigError('REDIRECT_PORT', 'must be 0 or unset with PROTOCOL=http: the app redirects the plain-HTTP requests the proxy forwards')
+    }
   }
-  const sessionSecret = env.SESSION_SECRET === '' ? undefined : env.SESSION_SECRET
-  if (sessionSecret === undefined && production) {
-    throw new ConfigError('SESSION_SECRET', 'required when NODE_ENV=production')
-  }
-  if (sessionSecret !== undefined && sessionSecret.length < 32) {
-    throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters long')
-  }
-  const cert = env.TLS_CERT ?? ''
-  const key = env.TLS_KEY ?? ''
-  if ((cert === '') !== (key === '')) throw new ConfigError(cert === '' ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together')
-  const trustProxy = proxies(env.TRUST_PROXY)
-  const protocol = protocolOf(env, trustProxy)
-  const allowedHosts = list(env.ALLOWED_HOSTS).map((h) => h.toLowerCase())
-  const redirectPort = protocol === 'http' ? 0 : portSetting(env, 'REDIRECT_PORT', 8080, true)
-  if (production && (redirectPort !== 0 || protocol === 'http') && allowedHosts.length === 0) {
-    throw new ConfigError('ALLOWED_HOSTS', protocol === 'http'
+  const allowedHosts = list(vars.ALLOWED_HOSTS).map((h) => h.toLowerCase())
+  const redirectPort = vars.PROTOCOL === 'http' ? 0 : Number(vars.REDIRECT_PORT ?? 8080)
+  if (production && (redirectPort !== 0 || vars.PROTOCOL === 'http') && allowedHosts.length === 0) {
+    throw new ConfigError('ALLOWED_HOSTS', vars.PROTOCOL === 'http'
       ? 'required in production with PROTOCOL=http (the app redirects the proxy\'s plain-HTTP requests)'
       : 'required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)')
   }
   return {
-    port: portSetting(env, 'PORT', 8443, false),
-    host: env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST,
-    protocol,
+    port: Number(vars.PORT),
+    host: vars.HOST,
+    protocol: vars.PROTOCOL,
     trustProxy,
-    hostName: env.HOST_NAME === undefined || env.HOST_NAME === '' ? hostname() : env.HOST_NAME,
-    publicPort: portSetting(env, 'PUBLIC_PORT', 443, false),
-    workers: env.FLEET_CLUSTER === '0' ? 1 : workers,
+    hostName: vars.HOST_NAME,
+    publicPort: Number(vars.PUBLIC_PORT),
+    workers: vars.FLEET_CLUSTER === '0' ? 1 : Number(vars.WORKERS),
     production,
-    tls: cert === '' ? null : { cert, key, ca: env.TLS_CA === '' ? undefined : env.TLS_CA },
-    sessionStore,
-    sessionSecret,
-    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    redisSentinels: sentinelsSetting(env),
-    redisSentinelName: sentinelName(env),
-    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    mysqlUrl: env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-    memcachedUrl: env.MEMCACHED_URL ?? 'memcached://127.0.0.1:11211',
-    corsOrigins: origins(env.CORS_ORIGINS),
+    tls: vars.TLS_CERT === undefined ? null : { cert: vars.TLS_CERT, key: vars.TLS_KEY as string, ca: vars.TLS_CA },
+    sessionStore: vars.SESSION_STORE,
+    sessionSecret: vars.SESSION_SECRET,
+    redisUrl: vars.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisSentinels: sentinels(vars.REDIS_SENTINELS, vars.REDIS_URL),
+    redisSentinelName: vars.REDIS_SENTINEL_NAME,
+    databaseUrl: vars.DATABASE_URL,
+    mysqlUrl: vars.MYSQL_URL,
+    memcachedUrl: vars.MEMCACHED_URL,
+    corsOrigins: origins(vars.CORS_ORIGINS),
     redirectPort,
     // development only: production requires the list (checked above)
     allowedHosts: allowedHosts.length > 0 ? allowedHosts : ['localhost', '127.0.0.1', '::1'],
-    logLevel: env.LOG_LEVEL ?? 'info',
-    readyTimeout: positive(env, 'READY_TIMEOUT', 10_000)
+    logLevel: vars.LOG_LEVEL,
+    readyTimeout: Number(vars.READY_TIMEOUT)
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { ConfigError, portSetting, sentinelsSetting, SESSION_STORES, type SessionStoreName } from '../fleet-app/config.js'
+import { ConfigError, sentinels, SESSION_STORES, type SessionStoreName } from '../fleet-app/config.js'
+import { readEnv, type Variable } from '../fleet-app/env.js'
 
 /** The three app hosts: loopback addresses standing in for three machines. */
 export const APP_HOSTS = [
@@ -43,12 +44,6 @@ export interface MultiHostConfig {
 /** The stores that keep sessions in Redis. */
 export const REDIS_STORES: readonly SessionStoreName[] = ['redis', 'tiered']
 
-function flag (env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = env[name] ?? ''
-  if (raw !== '' && raw !== '0' && raw !== '1') throw new ConfigError(name, `expected 1 or 0, got "${raw}"`)
-  return raw === '1'
-}
-
 /** The system's nginx: NGINX, else /usr/sbin/nginx when it exists, else `nginx` from PATH. */
 export function nginxCommand (env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): string {
   if (env.NGINX !== undefined && env.NGINX !== '') return env.NGINX
@@ -63,41 +58,51 @@ export function nginxCommand (env: NodeJS.ProcessEnv, exists: (path: string) => 
  * REDIS_SENTINELS and REDIS_SENTINEL_NAME for sentinels of your own: with REDIS_SENTINELS, checked
  * here too, the launcher runs no Redis).
  */
+const VARIABLES = {
+  PORT: { type: 'string', format: 'port', default: '9443' },
+  REDIRECT_PORT: { type: 'string', format: 'port-or-off', default: '9080' },
+  APP_PORT: { type: 'string', format: 'port', default: '3000' },
+  WORKERS: { type: 'string', format: 'count' },
+  SESSION_STORE: { type: 'string', enum: SESSION_STORES, default: 'redis' },
+  REDIS_URL: { type: 'string' },
+  REDIS_SENTINELS: { type: 'string' },
+  SENTINEL: { type: 'string', enum: ['0', '1'], default: '0' },
+  STICKY: { type: 'string', enum: ['0', '1'], default: '0' },
+  TLS_CERT: { type: 'string' },
+  TLS_KEY: { type: 'string' }
+} as const satisfies Record<string, Variable>
+
+/** Reads and checks the launcher's variables (above), and NGINX. */
 export function readMultiHostConfig (env: NodeJS.ProcessEnv = process.env): MultiHostConfig {
-  const sessionStore = (env.SESSION_STORE === undefined || env.SESSION_STORE === '' ? 'redis' : env.SESSION_STORE) as SessionStoreName
-  if (!SESSION_STORES.includes(sessionStore)) {
-    throw new ConfigError('SESSION_STORE', `expected one of ${SESSION_STORES.join(', ')}, got "${sessionStore}"`)
-  }
-  const memory = sessionStore === 'memory'
-  const workersRaw = env.WORKERS ?? ''
-  const workers = workersRaw === '' ? (memory ? 1 : 2) : Number(workersRaw)
-  if (!Number.isInteger(workers) || workers < 1 || workers > availableParallelism() * 4) {
-    throw new ConfigError('WORKERS', `expected a whole number from 1 to ${availableParallelism() * 4}, got "${workersRaw}"`)
+  const vars = readEnv(VARIABLES, env)
+  const memory = vars.SESSION_STORE === 'memory'
+  const workers = vars.WORKERS === undefined ? (memory ? 1 : 2) : Number(vars.WORKERS)
+  if (workers > availableParallelism() * 4) {
+    throw new ConfigError('WORKERS', `expected a whole number from 1 to ${availableParallelism() * 4}, got "${workers}"`)
   }
   if (memory && workers > 1) {
     throw new ConfigError('WORKERS', 'SESSION_STORE=memory keeps a session in one worker\'s memory: use WORKERS=1, or SESSION_STORE=cluster (the host\'s memory, shared by its workers)')
   }
-  const cert = env.TLS_CERT ?? ''
-  const key = env.TLS_KEY ?? ''
-  if ((cert === '') !== (key === '')) throw new ConfigError(cert === '' ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together')
-  const redisUrl = env.REDIS_URL ?? ''
-  const redisSentinels = sentinelsSetting(env)
-  const sentinel = flag(env, 'SENTINEL')
-  const external = redisUrl !== '' ? 'REDIS_URL' : redisSentinels !== null ? 'REDIS_SENTINELS' : null
+  if ((vars.TLS_CERT === undefined) !== (vars.TLS_KEY === undefined)) {
+    throw new ConfigError(vars.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together')
+  }
+  const redisSentinels = sentinels(vars.REDIS_SENTINELS, vars.REDIS_URL)
+  const sentinel = vars.SENTINEL === '1'
+  const external = vars.REDIS_URL !== undefined ? 'REDIS_URL' : redisSentinels !== null ? 'REDIS_SENTINELS' : null
   if (sentinel && external !== null) {
     throw new ConfigError('SENTINEL', `SENTINEL=1 runs a Redis master, replica and sentinel of its own, not with ${external}; for sentinels of your own, set REDIS_SENTINELS (and REDIS_SENTINEL_NAME) without SENTINEL: the hosts read them from the environment`)
   }
   return {
-    port: portSetting(env, 'PORT', 9443),
-    redirectPort: portSetting(env, 'REDIRECT_PORT', 9080, true),
-    appPort: portSetting(env, 'APP_PORT', 3000),
+    port: Number(vars.PORT),
+    redirectPort: Number(vars.REDIRECT_PORT),
+    appPort: Number(vars.APP_PORT),
     workers,
-    sessionStore,
-    redisUrl: redisUrl === '' ? null : redisUrl,
+    sessionStore: vars.SESSION_STORE,
+    redisUrl: vars.REDIS_URL ?? null,
     redisSentinels,
     sentinel,
-    sticky: flag(env, 'STICKY'),
-    tls: cert === '' ? null : { cert, key },
+    sticky: vars.STICKY === '1',
+    tls: vars.TLS_CERT === undefined ? null : { cert: vars.TLS_CERT, key: vars.TLS_KEY as string },
     nginx: nginxCommand(env)
   }
 }

@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises'
 import { availableParallelism, hostname } from 'node:os'
 import { test } from 'tap'
-import { readConfig } from '../../examples/fleet-app/config.js'
+import { readConfig, VARIABLES } from '../../examples/fleet-app/config.js'
 
 const SECRET = 'x'.repeat(32)
 
@@ -102,8 +103,8 @@ test('invalid settings are refused with the variable named', async (t) => {
     [{ PORT: '70000' }, 'PORT: expected a port number, got "70000"'],
     [{ PORT: '80a' }, 'PORT: expected a port number, got "80a"'],
     [{ REDIRECT_PORT: '-1' }, 'REDIRECT_PORT: expected a port number (0 turns it off), got "-1"'],
-    [{ WORKERS: '0' }, 'WORKERS: expected a whole number ≥ 1, got "0"'],
-    [{ WORKERS: 'two' }, 'WORKERS: expected a whole number ≥ 1, got "two"'],
+    [{ WORKERS: '0' }, 'WORKERS: expected a whole number from 1 to 1024, got "0"'],
+    [{ WORKERS: 'two' }, 'WORKERS: expected a whole number from 1 to 1024, got "two"'],
     [{ READY_TIMEOUT: '0' }, 'READY_TIMEOUT: expected a whole number of milliseconds ≥ 1, got "0"'],
     [{ READY_TIMEOUT: '1.5' }, 'READY_TIMEOUT: expected a whole number of milliseconds ≥ 1, got "1.5"'],
     [{ SESSION_STORE: 'mongo' }, 'SESSION_STORE: expected one of cluster, memory, redis, postgres, mysql, memcached, tiered, got "mongo"'],
@@ -115,7 +116,12 @@ test('invalid settings are refused with the variable named', async (t) => {
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS: "https://app.example.com/path" is not an origin such as https://app.example.com'],
     [{ CORS_ORIGINS: 'ftp://files.example.com' }, 'CORS_ORIGINS: "ftp://files.example.com" is not an origin such as https://app.example.com'],
     [{ NODE_ENV: 'production', SESSION_SECRET: SECRET }, 'ALLOWED_HOSTS: required in production while the redirect listener is on (REDIRECT_PORT=0 turns it off)'],
-    [{ PROTOCOL: 'h2c' }, 'PROTOCOL: expected https or http, got "h2c"'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [{ FLEET_CLUSTER: 'no' }, 'FLEET_CLUSTER: expected one of 0, 1, got "no"'],
+    [{ PORT: '0x50' }, 'PORT: expected a port number, got "0x50"'],
+    [{ PORT: ' 80' }, 'PORT: expected a port number, got " 80"'],
+    [{ REDIRECT_PORT: '1e3' }, 'REDIRECT_PORT: expected a port number (0 turns it off), got "1e3"'],
+    [{ PROTOCOL: 'h2c' }, 'PROTOCOL: expected one of https, http, got "h2c"'],
     [{ PROTOCOL: 'http' }, 'TRUST_PROXY: required with PROTOCOL=http: plain HTTP is only served behind a TLS-terminating proxy, named here'],
     [{ PROTOCOL: 'http', TRUST_PROXY: '10.0.0.1', TLS_CERT: 'c', TLS_KEY: 'k' }, 'TLS_CERT: not used with PROTOCOL=http (the proxy terminates TLS)'],
     [{ PROTOCOL: 'http', TRUST_PROXY: '10.0.0.1', REDIRECT_PORT: '80' }, 'REDIRECT_PORT: must be 0 or unset with PROTOCOL=http: the app redirects the plain-HTTP requests the proxy forwards'],
@@ -159,4 +165,12 @@ test('PROTOCOL=http: behind a trusted proxy, no redirect listener of its own', a
   t.equal(readConfig({ PROTOCOL: 'http', TRUST_PROXY: '127.0.0.10' }).redirectPort, 0, 'the redirect listener is off by default')
   const prod = readConfig({ PROTOCOL: 'http', TRUST_PROXY: '10.0.0.0/8', NODE_ENV: 'production', SESSION_SECRET: SECRET, ALLOWED_HOSTS: 'app.example.com' })
   t.equal(prod.production, true)
+})
+
+test('docs/examples.md lists every variable the demo reads', async (t) => {
+  const docs = await readFile(new URL('../../docs/examples.md', import.meta.url), 'utf8')
+  const rows = docs.split('\n').filter((line) => line.startsWith('| `'))
+  for (const name of Object.keys(VARIABLES)) {
+    t.ok(rows.some((row) => row.includes(`\`${name}\``)), `${name} has a row`)
+  }
 })

@@ -137,7 +137,7 @@ test('an invalid setting stops the start with one clear line and exit code 1', a
   const demo = startDemo(t, { WORKERS: 'many' })
   t.equal(await demo.exit, 1)
   const line = await demo.waitFor(msg('invalid configuration'), 'the error', WORKER_START)
-  t.equal(line.err, 'WORKERS: expected a whole number ≥ 1, got "many"')
+  t.equal(line.err, 'WORKERS: expected a whole number from 1 to 1024, got "many"')
   t.equal(line.code, 'FLEET_APP_CONFIG')
 })
 

@@ -155,7 +155,7 @@ test('STICKY=1 SESSION_STORE=memory: one host holds the session; killing it logs
 test('start-up: invalid settings, ports in use, and a signal before it is ready', async (t) => {
   const invalid = startFixture(t, MAIN, { STICKY: 'yes' })
   t.equal(await exitOf(invalid), 1)
-  t.equal((await invalid.waitFor(own(invalid, 'invalid configuration'), 'the error')).err, 'STICKY: expected 1 or 0, got "yes"')
+  t.equal((await invalid.waitFor(own(invalid, 'invalid configuration'), 'the error')).err, 'STICKY: expected one of 0, 1, got "yes"')
 
   if (await missing() !== null) return unavailable(t, String(await missing()))
   const blockers: Server[] = []
