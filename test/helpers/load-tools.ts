@@ -55,16 +55,6 @@ export async function requireLoadTools (t: Test): Promise<boolean> {
 const headerArgs = (headers: string[]): string[] => headers.flatMap((h) => ['-H', h])
 
 /**
- * How the loads run: at a low CPU priority (nice 10, about a ninth of a normal process's share). Flat
- * out on an idle machine; beside other test files they give way, where a full-priority load starved
- * those files' processes as they started. (Not paced by a rate instead: a client that sends on a
- * timer, not in answer to a response, meets the two races no drain can close, the HTTP/2 stream sent
- * while the GOAWAY is on its way and the keep-alive request sent as the connection closes, which
- * browsers retry and h2load and wrk count as failed.)
- */
-const atLowPriority = async (command: string, args: string[]): Promise<string> => await runTool('nice', ['-n', '10', command, ...args])
-
-/**
  * One h2load run: 4 connections × 10 streams on GET `url`, for `seconds` or for `requests`. Through
  * nginx, use `requests` under 4 × 1000: nginx ends an HTTP/2 connection after 1000 requests
  * (`keepalive_requests`) with a GOAWAY, and h2load counts the streams it refused as errors where a
@@ -72,7 +62,7 @@ const atLowPriority = async (command: string, args: string[]): Promise<string> =
  */
 export async function h2loadRun (url: string, limit: { seconds: number } | { requests: number }, tally: Tally, headers: string[] = []): Promise<void> {
   const count = 'seconds' in limit ? ['-D', `${limit.seconds}`] : ['-n', `${limit.requests}`]
-  const summary = parseH2loadOutput(await atLowPriority('h2load', ['-c', '4', '-m', '10', '-t', '1', ...count, ...headerArgs(headers), url]))
+  const summary = parseH2loadOutput(await runTool('h2load', ['-c', '4', '-m', '10', '-t', '1', ...count, ...headerArgs(headers), url]))
   tally.runs++
   tally.done += summary.requests.done
   tally.failed += summary.requests.failed + summary.requests.errored + summary.requests.timeout
@@ -81,7 +71,7 @@ export async function h2loadRun (url: string, limit: { seconds: number } | { req
 
 /** One wrk run of `seconds`: 4 keep-alive HTTP/1.1 connections on GET `url`. */
 export async function wrkRun (url: string, seconds: number, tally: Tally, headers: string[] = []): Promise<void> {
-  const out = await atLowPriority('wrk', ['-t', '1', '-c', '4', '-d', `${seconds}s`, ...headerArgs(headers), url])
+  const out = await runTool('wrk', ['-t', '1', '-c', '4', '-d', `${seconds}s`, ...headerArgs(headers), url])
   const total = /(\d+) requests in/.exec(out)
   if (total === null) throw new Error(`wrk printed no summary: ${out}`)
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
