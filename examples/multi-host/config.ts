@@ -58,7 +58,7 @@ export function nginxCommand (env: NodeJS.ProcessEnv, exists: (path: string) => 
  * REDIS_SENTINELS and REDIS_SENTINEL_NAME for sentinels of your own: with REDIS_SENTINELS, checked
  * here too, the launcher runs no Redis).
  */
-const VARIABLES = {
+export const VARIABLES = {
   PORT: { type: 'string', format: 'port', default: '9443' },
   REDIRECT_PORT: { type: 'string', format: 'port-or-off', default: '9080' },
   APP_PORT: { type: 'string', format: 'port', default: '3000' },

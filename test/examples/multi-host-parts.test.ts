@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { test } from 'tap'
-import { nginxCommand, readMultiHostConfig } from '../../examples/multi-host/config.js'
+import { nginxCommand, readMultiHostConfig, VARIABLES } from '../../examples/multi-host/config.js'
 import { nginxConf, renderNginxConf, templatePath, type NginxConfValues } from '../../examples/multi-host/nginx-conf.js'
 import { accepts, freePort, ManagedProcess, redisAnswers } from '../../examples/multi-host/processes.js'
 
@@ -134,5 +134,13 @@ test('redisAnswers: PONG, or another answer', async (t) => {
     t.equal(await accepts('127.0.0.1', port), true)
     t.equal(await redisAnswers('127.0.0.1', port), ok, answer)
     await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+test('examples/multi-host/README.md lists every variable the launcher reads', async (t) => {
+  const readme = await readFile(new URL('../../examples/multi-host/README.md', import.meta.url), 'utf8')
+  const rows = readme.split('\n').filter((line) => line.startsWith('| `'))
+  for (const name of [...Object.keys(VARIABLES), 'NGINX']) {
+    t.ok(rows.some((row) => row.includes(`\`${name}\``)), `${name} has a row`)
   }
 })
