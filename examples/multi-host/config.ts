@@ -51,12 +51,10 @@ export function nginxCommand (env: NodeJS.ProcessEnv, exists: (path: string) => 
 }
 
 /**
- * Reads and checks the launcher's variables: PORT (9443), REDIRECT_PORT (9080), APP_PORT (3000),
- * WORKERS (2; 1 with SESSION_STORE=memory), SESSION_STORE (redis), REDIS_URL, SENTINEL (a master,
- * a replica and a sentinel of its own; not with REDIS_URL or REDIS_SENTINELS), STICKY, TLS_CERT,
- * TLS_KEY, NGINX. The apps read the rest (SESSION_SECRET, ALLOWED_HOSTS, LOG_LEVEL, NODE_ENV, and
- * REDIS_SENTINELS and REDIS_SENTINEL_NAME for sentinels of your own: with REDIS_SENTINELS, checked
- * here too, the launcher runs no Redis).
+ * The launcher's variables (examples/multi-host/README.md says what each is for; WORKERS defaults to
+ * 2, or 1 with SESSION_STORE=memory). The apps read the rest (SESSION_SECRET, ALLOWED_HOSTS,
+ * LOG_LEVEL, NODE_ENV, and REDIS_SENTINEL_NAME for sentinels of your own: with REDIS_SENTINELS,
+ * checked here too, the launcher runs no Redis).
  */
 export const VARIABLES = {
   PORT: { type: 'string', format: 'port', default: '9443' },
