@@ -1,6 +1,7 @@
 // fastify-fleet/cors (fleetCors) against @fastify/cors with the same options, and against the same
-// routes without CORS (the bare route; its `OPTIONS /api/items` answers 204 with no headers): a
-// simple GET with an allowed origin, and a preflight that fleetCors answers from its preflight cache
+// routes without CORS (the bare route; its `OPTIONS /api/items` answers 204 with no headers, and,
+// for the cached preflight, with the same headers fixed in the route: the floor of any answer a
+// browser accepts): a simple GET with an allowed origin, and a preflight that fleetCors answers from its preflight cache
 // (a static origin list: every answer after the first is cached). Every cors-* server declares the same routes
 // (`GET`/`PUT /api/items`, `GET /bench/setup`, see servers/cors-shared.ts). `prepare` checks once
 // per server that it answers the scenario's request as a CORS server of its kind must (a preflight
@@ -23,14 +24,16 @@ const preflight: Partial<LoadRequest> = {
 }
 const simpleGet: Partial<LoadRequest> = { method: 'GET', path: '/api/items', headers: { origin: ORIGIN } }
 
+const SETUPS: CorsSetup[] = ['fleetCors', '@fastify/cors', 'fixed headers', 'none']
+
 /** Which CORS setup the server at `target` has (`GET /bench/setup`). */
 async function setupOf (target: Target): Promise<CorsSetup> {
   const res = await sendRequest(target, { path: '/bench/setup' })
   const setup = (JSON.parse(res.body) as { cors?: unknown }).cors
-  if (res.status !== 200 || (setup !== 'fleetCors' && setup !== '@fastify/cors' && setup !== 'none')) {
+  if (res.status !== 200 || !SETUPS.includes(setup as CorsSetup)) {
     throw new Error(`${target.origin}/bench/setup answered ${res.status} ${res.body}`)
   }
-  return setup
+  return setup as CorsSetup
 }
 
 /**
@@ -82,7 +85,11 @@ const scenarios: Scenario[] = [
     request: preflight,
     prepare: check,
     fleet: fleetStatic,
-    anchors: [anchorStatic(1.0), bare('bare route answering 204 to OPTIONS', 0.9)]
+    anchors: [
+      anchorStatic(1.0),
+      bare('bare route answering 204 to OPTIONS', 0.9),
+      { label: 'bare route answering 204 with the same six headers fixed (the floor of a preflight answer)', module: server('cors-bare-headers.js') }
+    ]
   },
   { name: 'CORS simple GET, static origin list, HTTP/1.1 TLS', protocol: 'h1', request: simpleGet, prepare: check, fleet: fleetStatic, anchors: [bare('bare route', 0.97), anchorStatic()] }
 ]

@@ -41,8 +41,11 @@ export const COMMON_OPTIONS = {
   maxAge: 7200
 }
 
-/** What `GET /bench/setup` answers: which CORS setup this server has (checked by the scenarios' `prepare`). */
-export type CorsSetup = 'fleetCors' | '@fastify/cors' | 'none'
+/**
+ * What `GET /bench/setup` answers: which CORS setup this server has (checked by the scenarios'
+ * `prepare`); `fixed headers` answers the preflight with headers fixed in its route.
+ */
+export type CorsSetup = 'fleetCors' | '@fastify/cors' | 'fixed headers' | 'none'
 
 /** A Fastify instance on `serverOptions()` (HTTP/2 over TLS with the HTTP/1.1 fallback). */
 type App = FastifyInstance<Http2SecureServer, Http2ServerRequest, Http2ServerResponse>
