@@ -1,14 +1,15 @@
 // fastify-fleet/cors (fleetCors) against @fastify/cors with the same options, and against the same
 // routes without CORS (the bare route; its `OPTIONS /api/items` answers 204 with no headers, and,
 // for the cached preflight, with the same headers fixed in the route: the floor of any answer a
-// browser accepts): a simple GET with an allowed origin, and a preflight that fleetCors answers from its preflight cache
-// (a static origin list: every answer after the first is cached). Every cors-* server declares the same routes
-// (`GET`/`PUT /api/items`, `GET /bench/setup`, see servers/cors-shared.ts). `prepare` checks once
+// browser accepts): a simple GET with an allowed origin, and a preflight that fleetCors answers from
+// its preflight cache (a static origin list: every answer after the first is cached). Every cors-*
+// server declares the same routes (`GET`/`PUT /api/items`, `GET /bench/setup`, see
+// servers/cors-shared.ts). `prepare` checks once
 // per server that it answers the scenario's request as a CORS server of its kind must (a preflight
 // that fails fast would make the comparison meaningless) and throws otherwise.
 import { sendRequest } from '../lib/request.js'
 import { defineScenarios, type AnchorEntry, type LoadRequest, type Scenario, type ServerEntry, type Target } from '../lib/scenario.js'
-import type { CorsSetup } from '../servers/cors-shared.js'
+import { CORS_SETUPS, type CorsSetup } from '../servers/cors-shared.js'
 
 const server = (file: string): URL => new URL(`../servers/${file}`, import.meta.url)
 const ORIGIN = 'https://app.example.com'
@@ -24,13 +25,11 @@ const preflight: Partial<LoadRequest> = {
 }
 const simpleGet: Partial<LoadRequest> = { method: 'GET', path: '/api/items', headers: { origin: ORIGIN } }
 
-const SETUPS: CorsSetup[] = ['fleetCors', '@fastify/cors', 'fixed headers', 'none']
-
 /** Which CORS setup the server at `target` has (`GET /bench/setup`). */
 async function setupOf (target: Target): Promise<CorsSetup> {
   const res = await sendRequest(target, { path: '/bench/setup' })
   const setup = (JSON.parse(res.body) as { cors?: unknown }).cors
-  if (res.status !== 200 || !SETUPS.includes(setup as CorsSetup)) {
+  if (res.status !== 200 || !(CORS_SETUPS as readonly unknown[]).includes(setup)) {
     throw new Error(`${target.origin}/bench/setup answered ${res.status} ${res.body}`)
   }
   return setup as CorsSetup

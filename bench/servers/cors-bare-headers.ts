@@ -4,15 +4,16 @@
 import fastify from 'fastify'
 import { serverOptions } from 'fastify-fleet/server'
 import { serve } from '../lib/serve.js'
-import { routes } from './cors-shared.js'
+import { ALLOWED_ORIGINS, COMMON_OPTIONS, routes } from './cors-shared.js'
 
+// what fleetCors answers the scenario's preflight (Origin: the first allowed origin) with
 const PREFLIGHT_HEADERS = {
-  'access-control-allow-origin': 'https://app.example.com',
-  'access-control-allow-methods': 'GET, HEAD, PUT, POST, DELETE',
+  'access-control-allow-origin': ALLOWED_ORIGINS[0],
+  'access-control-allow-methods': COMMON_OPTIONS.methods.join(', '),
   vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
   'access-control-allow-credentials': 'true',
-  'access-control-allow-headers': 'content-type, x-request-id',
-  'access-control-max-age': '7200'
+  'access-control-allow-headers': COMMON_OPTIONS.allowedHeaders.join(', '),
+  'access-control-max-age': String(COMMON_OPTIONS.maxAge)
 }
 
 const app = fastify({ ...await serverOptions(), logger: false })

@@ -45,7 +45,8 @@ export const COMMON_OPTIONS = {
  * What `GET /bench/setup` answers: which CORS setup this server has (checked by the scenarios'
  * `prepare`); `fixed headers` answers the preflight with headers fixed in its route.
  */
-export type CorsSetup = 'fleetCors' | '@fastify/cors' | 'fixed headers' | 'none'
+export const CORS_SETUPS = ['fleetCors', '@fastify/cors', 'fixed headers', 'none'] as const
+export type CorsSetup = typeof CORS_SETUPS[number]
 
 /** A Fastify instance on `serverOptions()` (HTTP/2 over TLS with the HTTP/1.1 fallback). */
 type App = FastifyInstance<Http2SecureServer, Http2ServerRequest, Http2ServerResponse>
