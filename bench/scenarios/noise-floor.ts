@@ -1,9 +1,9 @@
 // The machine's own noise: a server against a second process of the very same server. Both sides do
 // the same work, so the true ratio is 1.00; the spread of these rows is how far two identical servers
 // drift apart from round to round on this machine (the load generator, the servers and a backend
-// share its cores), and their ratio is how far a median of such rounds can land from 1.00. A ratio
-// spread narrower than this row's cannot be shown by any server here, and a row whose ratio differs
-// from its goal by less than this row's ratio differs from 1.00 cannot be told from it.
+// share its cores), and their ratio is how far a median of such rounds can land from 1.00. Other rows
+// seldom show a narrower spread here, and a row whose ratio differs from its goal by less than this
+// row's ratio differs from 1.00 cannot be told from it.
 // Rows: the hello-world server (`servers/hello-fleet.ts`) over HTTP/2 (h2load) and the HTTP/1.1
 // fallback (autocannon); the session write route (the session changes on every request) on
 // PostgresStore (one shared table) and on RedisStore (one throwaway `redis-server`), where a
