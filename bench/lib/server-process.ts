@@ -31,13 +31,18 @@ export function serverModulePath (entry: ServerEntry, serversDir: URL): string {
  * message (`serve()` sends it). Fails when the child exits or stays silent for `timeoutMs`.
  * `NODE_ENV` is removed from the child's environment: `serverOptions()` refuses a self-signed
  * certificate in production mode, and a bench server always runs on the development certificate.
+ * The child runs in a session of its own (`detached`).
  */
 export function startServer (label: string, entry: ServerEntry, serversDir: URL, timeoutMs = 30_000): Promise<ServerProcess> {
   const file = serverModulePath(entry, serversDir)
   const env: NodeJS.ProcessEnv = { ...process.env, ...entry.env, PORT: '0' }
   delete env.NODE_ENV
   if (entry.env?.NODE_ENV !== undefined) env.NODE_ENV = entry.env.NODE_ENV
-  const child = fork(file, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // detached: a session of its own, so Linux's autogroup scheduling gives the server its own share
+  // of the CPU against the load generator, whatever starts it. PM2's daemon detaches itself: in the
+  // harness's session (with autocannon and h2load), the other servers got a different share than
+  // PM2 and lost up to 10 % against it on HTTP/1.1. A server exits on its own when the harness goes.
+  const child = fork(file, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true })
   running.add(child)
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {

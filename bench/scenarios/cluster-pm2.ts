@@ -16,7 +16,8 @@ const fleet: ServerEntry = { module: new URL('../servers/cluster-cpu.js', import
 const pm2 = new URL('../servers/pm2-cluster.js', import.meta.url)
 const anchors: [AnchorEntry, ...AnchorEntry[]] = [
   { label: 'PM2 cluster mode (2 instances)', module: pm2, env: { INSTANCES: '2' }, goal: 1.0 },
-  { label: 'PM2 cluster mode (2 instances), app with fleetWorker', module: pm2, env: { INSTANCES: '2', FLEET_WORKER: '1' } }
+  { label: 'PM2 cluster mode (2 instances), app with fleetWorker', module: pm2, env: { INSTANCES: '2', FLEET_WORKER: '1' } },
+  { label: 'node:cluster alone (2 workers), app with fleetWorker', module: new URL('../servers/node-cluster.js', import.meta.url), env: { FLEET_WORKER: '1' } }
 ]
 const notes = 'hello route: what the process manager adds per request; server CPU includes the PM2 daemon and its instances'
 
