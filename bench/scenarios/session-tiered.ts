@@ -8,7 +8,8 @@
 // loaded over HTTP/2 without TLS by h2load: over HTTP/1.1, autocannon spends more CPU per request
 // than the server and is what limits both (the server idles about 45 % of the time), so the ratio
 // would measure autocannon. The scenario starts its own throwaway redis-server; the notes give Redis
-// commands per request. The stale window of invalidation is measured apart: bench/tiered/.
+// commands per request. A third anchor is TieredStore itself with `invalidation: false`: its row
+// is what the invalidation channel (a PUBLISH per write, and the messages heard) costs. The stale window of invalidation is measured apart: bench/tiered/.
 import { connect } from 'node:http2'
 import { redisScenarioSetup } from '../lib/redis-server.js'
 import { defineScenarios, type Scenario } from '../lib/scenario.js'
@@ -39,7 +40,8 @@ const servers = (env: Record<string, string>): Pick<Scenario, 'fleet' | 'anchors
   fleet: { module: new URL('../servers/session-tiered-fleet.js', import.meta.url), env },
   anchors: [
     { label: 'RedisStore alone', module: new URL('../servers/session-tiered-anchor.js', import.meta.url), env, goal: 1.5 },
-    { label: 'MemoryStore (the ceiling of any near cache)', module: new URL('../servers/session-tiered-memory.js', import.meta.url), env }
+    { label: 'MemoryStore (the ceiling of any near cache)', module: new URL('../servers/session-tiered-memory.js', import.meta.url), env },
+    { label: 'TieredStore with invalidation: false (what the channel costs)', module: new URL('../servers/session-tiered-fleet.js', import.meta.url), env: { ...env, TIERED_INVALIDATION: 'false' } }
   ]
 })
 
