@@ -1,7 +1,7 @@
 // fastify-fleet/cors (fleetCors) against @fastify/cors with the same options, and against the same
 // routes without CORS (the bare route; its `OPTIONS /api/items` answers 204 with no headers, and,
-// for the cached preflight, with the same headers fixed in the route: the floor of any answer a
-// browser accepts): a simple GET with an allowed origin, and a preflight that fleetCors answers from
+// for the cached preflight and the simple GET, with the same headers fixed in the route: the floor
+// of any answer a browser accepts): a simple GET with an allowed origin, and a preflight that fleetCors answers from
 // its preflight cache (a static origin list: every answer after the first is cached). Every cors-*
 // server declares the same routes (`GET`/`PUT /api/items`, `GET /bench/setup`, see
 // servers/cors-shared.ts). `prepare` checks once
@@ -90,7 +90,18 @@ const scenarios: Scenario[] = [
       { label: 'bare route answering 204 with the same six headers fixed (the floor of a preflight answer)', module: server('cors-bare-headers.js') }
     ]
   },
-  { name: 'CORS simple GET, static origin list, HTTP/1.1 TLS', protocol: 'h1', request: simpleGet, prepare: check, fleet: fleetStatic, anchors: [bare('bare route', 0.97), anchorStatic()] }
+  {
+    name: 'CORS simple GET, static origin list, HTTP/1.1 TLS',
+    protocol: 'h1',
+    request: simpleGet,
+    prepare: check,
+    fleet: fleetStatic,
+    anchors: [
+      bare('bare route', 0.97),
+      anchorStatic(),
+      { label: 'bare route sending the same three headers fixed (the floor of an answer a browser accepts)', module: server('cors-bare-headers.js') }
+    ]
+  }
 ]
 
 export default defineScenarios(scenarios)

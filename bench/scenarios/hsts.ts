@@ -1,5 +1,6 @@
 // A GET route with fleetHsts against the same route with @fastify/helmet (defaults, and HSTS only)
-// and against the bare route (hello-fleet), over HTTP/2 and the HTTP/1.1 fallback. The Host is a
+// and against the bare route (hello-fleet), over HTTP/2 and the HTTP/1.1 fallback; a last anchor,
+// the bare route sending the same header fixed in the route, is the floor of sending it at all. The Host is a
 // real name: fleetHsts sends no header for IP literals such as 127.0.0.1. `prepare` checks once per
 // server, over the scenario's protocol, that the header is sent (and that the bare route sends none).
 import { connect } from 'node:http2'
@@ -13,7 +14,8 @@ const fleet: ServerEntry = { module: server('hsts-fleet.js') }
 const anchors: [AnchorEntry, ...AnchorEntry[]] = [
   { label: BARE, module: server('hello-fleet.js'), goal: 0.97 },
   { label: '@fastify/helmet', module: server('hsts-helmet.js') },
-  { label: '@fastify/helmet, HSTS only', module: server('hsts-helmet-only.js') }
+  { label: '@fastify/helmet, HSTS only', module: server('hsts-helmet-only.js') },
+  { label: 'bare route sending the same header fixed (the floor of sending HSTS)', module: server('hsts-bare-header.js') }
 ]
 
 /** The status and `strict-transport-security` header of one HTTP/2 request (self-signed certificate accepted). */

@@ -51,9 +51,13 @@ export type CorsSetup = typeof CORS_SETUPS[number]
 /** A Fastify instance on `serverOptions()` (HTTP/2 over TLS with the HTTP/1.1 fallback). */
 type App = FastifyInstance<Http2SecureServer, Http2ServerRequest, Http2ServerResponse>
 
-/** The routes of every cors-* server: `GET` and `PUT /api/items`, and `GET /bench/setup`. */
-export function routes (app: App, setup: CorsSetup): void {
-  app.get('/api/items', async () => ({ items: [{ id: 1, name: 'one' }] }))
+/**
+ * The routes of every cors-* server: `GET` and `PUT /api/items`, and `GET /bench/setup`.
+ * `itemsHeaders`: headers `GET /api/items` sends, fixed in the route (none by default).
+ */
+export function routes (app: App, setup: CorsSetup, itemsHeaders?: Record<string, string>): void {
+  if (itemsHeaders === undefined) app.get('/api/items', async () => ({ items: [{ id: 1, name: 'one' }] }))
+  else app.get('/api/items', async (request, reply) => { reply.headers(itemsHeaders); return { items: [{ id: 1, name: 'one' }] } })
   app.put('/api/items', async () => ({ ok: true }))
   app.get('/bench/setup', async () => ({ cors: setup }))
 }
