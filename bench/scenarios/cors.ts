@@ -1,10 +1,10 @@
 // fastify-fleet/cors (fleetCors) against @fastify/cors with the same options, and against the same
 // routes without CORS (the bare route; its `OPTIONS /api/items` answers 204 with no headers, and,
 // for the cached preflight and the simple GET, with the same headers fixed in the route: the floor
-// of any answer a browser accepts): a simple GET with an allowed origin, and a preflight that fleetCors answers from
-// its preflight cache (a static origin list: every answer after the first is cached). Every cors-*
-// server declares the same routes (`GET`/`PUT /api/items`, `GET /bench/setup`, see
-// servers/cors-shared.ts). `prepare` checks once
+// of any answer a browser accepts): a simple GET with an allowed origin, and a preflight that
+// fleetCors answers from its preflight cache (a static origin list: every answer after the first is
+// cached). Every cors-* server declares the same routes (`GET`/`PUT /api/items`, `GET /bench/setup`,
+// see servers/cors-shared.ts). `prepare` checks once
 // per server that it answers the scenario's request as a CORS server of its kind must (a preflight
 // that fails fast would make the comparison meaningless) and throws otherwise.
 import { sendRequest } from '../lib/request.js'

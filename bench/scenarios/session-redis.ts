@@ -4,9 +4,10 @@
 // which write elision turns into at most an expiry refresh), the read route with `rolling: false`
 // (a `store.get` alone) and the write route (the session changes on every request).
 // A fourth row measures the ceiling of the rolling row: RedisStore with `rolling: false` (a read
-// alone, one GETEX) against connect-redis's rolled read. Write elision turns a rolled read into a
-// read alone, so no rolled read can beat this row; the rolling row's goal is reachable only in runs
-// where this row reaches it.
+// alone, one GETEX, no Set-Cookie) against connect-redis's rolled read. Write elision turns a rolled
+// read into a read alone on the store's side, and @fastify/session adds the Set-Cookie of `rolling`
+// on top, so no rolled read can beat this row: the rolling row's goal is reachable only in runs
+// where this row is above it.
 // Each scenario starts its own throwaway redis-server (free loopback port, no persistence), so that
 // the commands counted in its `INFO commandstats` around each measured load are those of the server
 // under load alone; the notes give them per request (Redis counts a script's own commands too).

@@ -9,7 +9,8 @@
 // than the server and is what limits both (the server idles about 45 % of the time), so the ratio
 // would measure autocannon. The scenario starts its own throwaway redis-server; the notes give Redis
 // commands per request. A third anchor is TieredStore itself with `invalidation: false`: its row
-// is what the invalidation channel (a PUBLISH per write, and the messages heard) costs. The stale window of invalidation is measured apart: bench/tiered/.
+// is what the invalidation channel (a PUBLISH per write, and the messages heard) costs. The stale
+// window of invalidation is measured apart: bench/tiered/.
 import { connect } from 'node:http2'
 import { redisScenarioSetup } from '../lib/redis-server.js'
 import { defineScenarios, type Scenario } from '../lib/scenario.js'
