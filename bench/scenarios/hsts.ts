@@ -1,8 +1,9 @@
 // A GET route with fleetHsts against the same route with @fastify/helmet (defaults, and HSTS only)
 // and against the bare route (hello-fleet), over HTTP/2 and the HTTP/1.1 fallback; a last anchor,
 // the bare route sending the same header fixed in the route, is the floor of sending it at all.
-// The Host is a real name: fleetHsts sends no header for IP literals such as 127.0.0.1. `prepare` checks once per
-// server, over the scenario's protocol, that the header is sent (and that the bare route sends none).
+// The Host is a real name: fleetHsts sends no header for IP literals such as 127.0.0.1. `prepare`
+// checks once per server, over the scenario's protocol, that the header is sent (and that the bare
+// route sends none).
 import { connect } from 'node:http2'
 import { sendRequest } from '../lib/request.js'
 import { defineScenarios, type AnchorEntry, type LoadRequest, type Scenario, type ServerEntry, type Target } from '../lib/scenario.js'
