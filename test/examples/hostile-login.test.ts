@@ -67,7 +67,14 @@ t.test('an empty body, the wrong content type, over the body limit: 4xx, no sess
     // HTTP/1.1 sends a Content-Length, so Fastify sees a body of no type; HTTP/2 sends none, so no body
     const untyped = v === 'h1' ? [415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE', undefined] : [400, VALIDATION, undefined]
     t.strictSame(refused(await login(request, '{"user":"ada"}', {})), untyped, `no content type (${v})`)
-    t.strictSame(refused(await login(request, JSON.stringify({ user: 'x'.repeat(2 * 1024 * 1024) }))), [413, 'FST_ERR_CTP_BODY_TOO_LARGE', undefined], `2 MB (${v})`)
+    // over HTTP/1.1, Fastify answers 413 from the Content-Length alone and closes the connection: a
+    // client still writing the 2 MB can fail with EPIPE before it reads that answer, so the HTTP/1.1
+    // request declares the length and sends no body
+    const big = JSON.stringify({ user: 'x'.repeat(2 * 1024 * 1024) })
+    const tooLarge = v === 'h1'
+      ? await login(request, '', { ...JSON_TYPE, 'content-length': String(Buffer.byteLength(big)) })
+      : await login(request, big)
+    t.strictSame(refused(tooLarge), [413, 'FST_ERR_CTP_BODY_TOO_LARGE', undefined], `2 MB (${v})`)
   }
   await canary.check(t, 'wrong types and sizes')
 })
