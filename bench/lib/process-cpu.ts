@@ -6,6 +6,8 @@ export interface ProcStat {
   ppid: number
   /** User + system time, in clock ticks. */
   ticks: number
+  /** The same of its children that have ended and that it waited for, in clock ticks. */
+  endedTicks: number
 }
 
 /**
@@ -17,11 +19,12 @@ export function parseProcStat (text: string): ProcStat | null {
   const close = text.lastIndexOf(')')
   if (close < 0) return null
   const pid = Number(text.slice(0, text.indexOf(' (')))
-  // after ") ": state, ppid, pgrp, session, tty_nr, tpgid, flags, minflt, cminflt, majflt, cmajflt, utime, stime
+  // after ") ": state, ppid, pgrp, session, tty_nr, tpgid, flags, minflt, cminflt, majflt, cmajflt, utime, stime, cutime, cstime
   const fields = text.slice(close + 2).split(' ')
   const ppid = Number(fields[1])
   const ticks = Number(fields[11]) + Number(fields[12])
-  return Number.isInteger(pid) && pid > 0 && Number.isInteger(ppid) && Number.isInteger(ticks) ? { pid, ppid, ticks } : null
+  const endedTicks = Number(fields[13]) + Number(fields[14])
+  return Number.isInteger(pid) && pid > 0 && Number.isInteger(ppid) && Number.isInteger(ticks) && Number.isInteger(endedTicks) ? { pid, ppid, ticks, endedTicks } : null
 }
 
 /** Ticks per second of `/proc` times: Linux's USER_HZ, 100 on every architecture Node runs on. */
@@ -29,9 +32,10 @@ const TICKS_PER_SECOND = 100
 
 /**
  * The CPU of `stats`' process `pid` and every process below it (a cluster's workers), in seconds;
- * `null` when `pid` is not among them.
+ * `null` when `pid` is not among them. With `ended`, also that of `pid`'s children that have ended
+ * (a database server's closed connections).
  */
-export function treeCpuSeconds (pid: number, stats: readonly ProcStat[]): number | null {
+export function treeCpuSeconds (pid: number, stats: readonly ProcStat[], ended = false): number | null {
   const children = new Map<number, ProcStat[]>()
   let root: ProcStat | undefined
   for (const stat of stats) {
@@ -41,7 +45,7 @@ export function treeCpuSeconds (pid: number, stats: readonly ProcStat[]): number
     else siblings.push(stat)
   }
   if (root === undefined) return null
-  let ticks = 0
+  let ticks = ended ? root.endedTicks : 0
   const pending = [root]
   for (let stat = pending.pop(); stat !== undefined; stat = pending.pop()) {
     ticks += stat.ticks
@@ -73,8 +77,11 @@ export function readProcStats (proc = '/proc'): ProcStat[] | null {
   return stats
 }
 
-/** CPU seconds used so far by `pid` and its descendants, from `/proc`; `null` where that cannot be read. */
-export function processTreeCpu (pid: number, proc = '/proc'): number | null {
+/**
+ * CPU seconds used so far by `pid` and its descendants (with `ended`, also its ended children), from
+ * `/proc`; `null` where that cannot be read.
+ */
+export function processTreeCpu (pid: number, proc = '/proc', ended = false): number | null {
   const stats = readProcStats(proc)
-  return stats === null ? null : treeCpuSeconds(pid, stats)
+  return stats === null ? null : treeCpuSeconds(pid, stats, ended)
 }

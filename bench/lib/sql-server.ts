@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { ToolMissingError } from './load.js'
+import { parseProcStat, processTreeCpu } from './process-cpu.js'
 import { sendRequest } from './request.js'
 import type { LoadMetric, Scenario, Target } from './scenario.js'
 import { dropStatement, statementsPerRequest, tableStatements, type SqlDialectName } from './sql-tables.js'
@@ -72,6 +73,8 @@ const unreachable = (err: unknown): boolean => UNREACHABLE.has((err as { code?: 
 
 interface AdminConnection {
   run: (sql: string) => Promise<void>
+  /** The first column of the first row. */
+  value: (sql: string) => Promise<unknown>
   end: () => Promise<void>
 }
 
@@ -82,11 +85,19 @@ async function connect (dialect: SqlDialectName, url: string): Promise<AdminConn
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 })
       client.on('error', () => {})
       await client.connect()
-      return { run: async (sql) => { await client.query(sql) }, end: async () => { await client.end() } }
+      return {
+        run: async (sql) => { await client.query(sql) },
+        value: async (sql) => Object.values((await client.query(sql)).rows[0] ?? {})[0],
+        end: async () => { await client.end() }
+      }
     }
     const connection = await mysql.createConnection({ uri: url, connectTimeout: 3000 })
     connection.on('error', () => {})
-    return { run: async (sql) => { await connection.query(sql) }, end: async () => { await connection.end() } }
+    return {
+      run: async (sql) => { await connection.query(sql) },
+      value: async (sql) => Object.values(((await connection.query(sql))[0] as Array<Record<string, unknown>>)[0] ?? {})[0],
+      end: async () => { await connection.end() }
+    }
   } catch (err) {
     if (unreachable(err)) throw new SqlServerUnreachableError(`${SQL_SERVERS[dialect].name} at ${shown(url)}`, (err as Error).message)
     throw err
@@ -119,10 +130,12 @@ export function sqlSessionSetup (dialect: SqlDialectName): NonNullable<Scenario[
       }
     }
     const admin = await connect(dialect, url)
+    let serverPid: number | null
     try {
       for (const table of tables) {
         for (const sql of tableStatements(dialect, file, table)) await admin.run(sql)
       }
+      serverPid = await localServerPid(dialect, admin)
     } catch (err) {
       await admin.end().catch(() => {})
       await drop().catch(() => {})
@@ -131,8 +144,49 @@ export function sqlSessionSetup (dialect: SqlDialectName): NonNullable<Scenario[
     await admin.end()
     return {
       env: { [envVar]: url, [TABLE_ENV.fleet]: tables[0], [TABLE_ENV.anchor]: tables[1] },
-      metrics: [sqlStatementsMetric()],
+      metrics: serverPid === null ? [sqlStatementsMetric()] : [sqlStatementsMetric(), databaseCpuMetric(serverPid)],
       teardown: drop
+    }
+  }
+}
+
+/** What `/proc/<pid>/comm` says, `null` when there is no such process here. */
+async function commandOf (pid: number): Promise<string | null> {
+  return Number.isInteger(pid) && pid > 0 ? await readFile(`/proc/${pid}/comm`, 'utf8').then((text) => text.trim(), () => null) : null
+}
+
+/**
+ * The pid of the database server when it runs on this machine (PostgreSQL's postmaster, the parent
+ * of the admin connection's backend; MariaDB's or MySQL's one process, from its pid file), else
+ * `null` (a server elsewhere, or no `/proc`).
+ */
+async function localServerPid (dialect: SqlDialectName, admin: AdminConnection): Promise<number | null> {
+  if (dialect === 'postgres') {
+    const backend = Number(await admin.value('SELECT pg_backend_pid()'))
+    if (await commandOf(backend) !== 'postgres') return null
+    const stat = parseProcStat(await readFile(`/proc/${backend}/stat`, 'utf8'))
+    return stat !== null && await commandOf(stat.ppid) === 'postgres' ? stat.ppid : null
+  }
+  const pidFile = String(await admin.value('SELECT @@pid_file'))
+  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''))
+  return ['mariadbd', 'mysqld'].includes(await commandOf(pid) ?? '') ? pid : null
+}
+
+/**
+ * The CPU the database server used during a load (every process of it, with the connections that
+ * ended meanwhile) per request answered or failed. The server is shared by the scenario's two
+ * bench servers, which are loaded one at a time, so the figure is the load's, plus the server's
+ * own background work (checkpoints, vacuum).
+ */
+export function databaseCpuMetric (serverPid: number, label = 'database CPU µs/request'): LoadMetric {
+  return {
+    label,
+    start: async () => {
+      const before = processTreeCpu(serverPid, '/proc', true)
+      return async (result) => {
+        const after = processTreeCpu(serverPid, '/proc', true)
+        return before === null || after === null ? Number.NaN : (after - before) * 1e6 / (result.requests + result.failures)
+      }
     }
   }
 }

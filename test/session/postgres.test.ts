@@ -43,4 +43,25 @@ test('PostgresStore on the real server', async (t) => {
     await store.destroy('idle')
     await store.close()
   })
+
+  t.test('a session whose expiry this process knows is read without its expiry; another one with it, once', async (t) => {
+    const sent: string[] = []
+    const watched = { query: (text: string, values: unknown[]) => { sent.push(text.startsWith('SELECT') ? (text.includes('expires_at') ? 'text and expiry' : 'text') : text.split(' ')[0] as string); return pool.query(text, values) }, end: async () => {} }
+    const writer = new PostgresStore({ pool, schemaName: schema, pruneInterval: false })
+    const reader = new PostgresStore({ pool: watched, schemaName: schema, pruneInterval: false })
+    await writer.set('known', { cookie: cookie(), user: 'ada' })
+    for (let i = 0; i < 3; i++) t.equal((await reader.get('known'))?.user, 'ada')
+    t.strictSame(sent, ['text and expiry', 'text', 'text'], 'written elsewhere: the expiry is read once, then the text alone')
+    sent.length = 0
+    await reader.set('mine', { cookie: cookie(), user: 'grace' })
+    t.equal((await reader.get('mine'))?.user, 'grace')
+    await reader.destroy('known')
+    t.equal(await reader.get('known'), null, 'a destroyed session is not read from what this process knew')
+    t.strictSame(sent, ['INSERT', 'text', 'DELETE', 'text and expiry'], 'written here: the text alone')
+    sent.length = 0
+    await writer.destroy('mine')
+    t.equal(await reader.get('mine'), null, 'destroyed by another process: no session')
+    t.strictSame(sent, ['text'])
+    await Promise.all([writer.close(), reader.close()])
+  })
 })
