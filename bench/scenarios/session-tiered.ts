@@ -13,8 +13,8 @@
 // MemoryStore writing changed sessions through to RedisStore and nothing else
 // (servers/session-tiered-write-through.ts): less than the issue requires of a near cache that writes
 // through, without TieredStore's own work; its ratio over RedisStore alone (TieredStore's ratio over
-// RedisStore divided by its ratio over this anchor) is above what the goal row can read. The stale window of invalidation is measured apart:
-// bench/tiered/.
+// RedisStore divided by its ratio over this anchor) is above what the goal row can read. The stale
+// window of invalidation is measured apart: bench/tiered/.
 import { connect } from 'node:http2'
 import { redisScenarioSetup } from '../lib/redis-server.js'
 import { defineScenarios, type Scenario } from '../lib/scenario.js'

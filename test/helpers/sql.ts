@@ -35,15 +35,15 @@ export function dropTables (t: RedisServerTest, run: (sql: string) => Promise<un
   })
 }
 
-/** `pool` behind a proxy that records the first word of every statement it runs, to count what reaches the database. */
-export function countingPool<P extends PgPoolLike | MySqlPromisePoolLike> (pool: P): { pool: P, statements: string[] } {
+/** `pool` behind a proxy that records every statement it runs (its first word, or what `name` calls it), to count what reaches the database. */
+export function countingPool<P extends PgPoolLike | MySqlPromisePoolLike> (pool: P, name = (sql: string): string => sql.split(' ')[0] as string): { pool: P, statements: string[] } {
   const statements: string[] = []
   const counted = new Proxy(pool, {
     get (target, prop) {
       const value = Reflect.get(target, prop, target)
       if (prop !== 'query') return typeof value === 'function' ? value.bind(target) : value
       return (sql: string, values: unknown[]) => {
-        statements.push(sql.split(' ')[0] as string)
+        statements.push(name(sql))
         return (value as (sql: string, values: unknown[]) => unknown).call(target, sql, values)
       }
     }

@@ -3,7 +3,7 @@ import { test } from 'tap'
 import { recordingLogger } from '../../plugins/session/conformance/harness.js'
 import { PostgresStore } from '../../plugins/session/index.js'
 import { requireService } from '../helpers/services.js'
-import { pgPool, uniqueTable } from '../helpers/sql.js'
+import { countingPool, pgPool, uniqueTable } from '../helpers/sql.js'
 
 const HOUR = 3_600_000
 const cookie = (): Record<string, unknown> => ({ expires: new Date(Date.now() + HOUR), originalMaxAge: HOUR })
@@ -45,8 +45,8 @@ test('PostgresStore on the real server', async (t) => {
   })
 
   t.test('a session whose expiry this process knows is read without its expiry; another one with it, once', async (t) => {
-    const sent: string[] = []
-    const watched = { query: (text: string, values: unknown[]) => { sent.push(text.startsWith('SELECT') ? (text.includes('expires_at') ? 'text and expiry' : 'text') : text.split(' ')[0] as string); return pool.query(text, values) }, end: async () => {} }
+    const { pool: watched, statements: sent } = countingPool(pool, (sql) =>
+      sql.startsWith('SELECT') ? (sql.includes('expires_at') ? 'text and expiry' : 'text') : sql.split(' ')[0] as string)
     const writer = new PostgresStore({ pool, schemaName: schema, pruneInterval: false })
     const reader = new PostgresStore({ pool: watched, schemaName: schema, pruneInterval: false })
     await writer.set('known', { cookie: cookie(), user: 'ada' })
