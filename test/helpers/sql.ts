@@ -42,9 +42,10 @@ export function countingPool<P extends PgPoolLike | MySqlPromisePoolLike> (pool:
     get (target, prop) {
       const value = Reflect.get(target, prop, target)
       if (prop !== 'query') return typeof value === 'function' ? value.bind(target) : value
-      return (sql: string, values: unknown[]) => {
-        statements.push(name(sql))
-        return (value as (sql: string, values: unknown[]) => unknown).call(target, sql, values)
+      // PostgresStore hands pg a query config ({ text, values, name }), MySqlStore mysql2 its text and values
+      return (sql: string | { text: string }, values?: unknown[]) => {
+        statements.push(name(typeof sql === 'string' ? sql : sql.text))
+        return (value as (sql: unknown, values?: unknown[]) => unknown).call(target, sql, values)
       }
     }
   })

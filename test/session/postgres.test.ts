@@ -2,11 +2,12 @@
 import { test } from 'tap'
 import { recordingLogger } from '../../plugins/session/conformance/harness.js'
 import { PostgresStore } from '../../plugins/session/index.js'
+import { postgresCreateStatements } from '../../plugins/session/stores/postgres.js'
 import { requireService } from '../helpers/services.js'
 import { countingPool, pgPool, uniqueTable } from '../helpers/sql.js'
 
 const HOUR = 3_600_000
-const cookie = (): Record<string, unknown> => ({ expires: new Date(Date.now() + HOUR), originalMaxAge: HOUR })
+const cookie = (ms = HOUR): Record<string, unknown> => ({ expires: new Date(Date.now() + ms), originalMaxAge: ms })
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 test('PostgresStore on the real server', async (t) => {
@@ -63,5 +64,46 @@ test('PostgresStore on the real server', async (t) => {
     t.equal(await reader.get('mine'), null, 'destroyed by another process: no session')
     t.strictSame(sent, ['text'])
     await Promise.all([writer.close(), reader.close()])
+  })
+  t.test('the statements of a request are prepared once per connection, under names that no other table shares', async (t) => {
+    // one connection, so that pg_prepared_statements (a connection's own) shows all of them
+    const single = pgPool(t, server.url, { max: 1 })
+    const [a, b, unprepared] = [uniqueTable('prepared_a'), uniqueTable('prepared_b'), uniqueTable('prepared_c')]
+    t.teardown(async () => { for (const table of [a, b, unprepared]) await pool.query(`DROP TABLE IF EXISTS "${schema}"."${table}"`) })
+    const stores = [a, b].map((tableName) => new PostgresStore({ pool: single, schemaName: schema, tableName, createTable: true, pruneInterval: false }))
+    const plain = new PostgresStore({ pool: single, schemaName: schema, tableName: unprepared, createTable: true, prepare: false, pruneInterval: false })
+    for (let round = 0; round < 2; round++) {
+      for (const [i, store] of [...stores, plain].entries()) {
+        await store.set(`s${i}`, { cookie: cookie(), user: `u${i}` })
+        t.equal((await store.get(`s${i}`))?.user, `u${i}`, 'each store reads its own table')
+        await store.touch(`s${i}`, { cookie: cookie(2 * HOUR) })
+        await store.destroy(`s${i}`)
+        t.equal(await store.get(`s${i}`), null)
+      }
+    }
+    const { rows } = await single.query<{ name: string, statement: string }>('SELECT name, statement FROM pg_prepared_statements ORDER BY statement')
+    const firstWords = (table: string): string[] => rows.filter((r) => r.statement.includes(`"${table}"`)).map((r) => r.statement.split(' ')[0] as string)
+    for (const table of [a, b]) t.strictSame(firstWords(table), ['DELETE', 'INSERT', 'SELECT', 'SELECT', 'UPDATE'], `${table}: read (with and without the expiry), write, touch, destroy`)
+    t.strictSame(firstWords(unprepared), [], 'prepare: false prepares nothing')
+    t.equal(rows.length, 10, 'each prepared once, though run twice')
+    t.ok(rows.every((r) => /^fleet_session_[0-9a-f]{24}$/.test(r.name)), 'named fleet_session_ and a hash of the text')
+    await Promise.all([...stores, plain].map((store) => store.close()))
+  })
+
+  t.test('a prepared statement follows its table when it is dropped and made again', async (t) => {
+    const single = pgPool(t, server.url, { max: 1 })
+    const tableName = uniqueTable('prepared_drop')
+    const table = `"${schema}"."${tableName}"`
+    t.teardown(() => pool.query(`DROP TABLE IF EXISTS ${table}`))
+    const store = new PostgresStore({ pool: single, schemaName: schema, tableName, createTable: true, pruneInterval: false })
+    await store.set('s', { cookie: cookie(), user: 'ada' })
+    t.equal((await store.get('s'))?.user, 'ada')
+    await pool.query(`DROP TABLE ${table}`)
+    await t.rejects(store.get('s'), { code: 'FST_FLEET_SESSION_TABLE_MISSING' }, 'a missing table is still the coded error')
+    for (const statement of postgresCreateStatements(schema, tableName)) await pool.query(statement)
+    t.equal(await store.get('s'), null, 'the new, empty table is read')
+    await store.set('s', { cookie: cookie(), user: 'grace' })
+    t.equal((await store.get('s'))?.user, 'grace')
+    await store.close()
   })
 })

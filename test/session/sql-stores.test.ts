@@ -41,6 +41,7 @@ test('the options of both SQL stores are checked with coded errors', async (t) =
     }
   }
   t.throws(() => new PostgresStore({ pool, schemaName: 'x y' } as never), { code: 'FST_FLEET_SESSION_INVALID_OPTION', message: /schemaName/ })
+  t.throws(() => new PostgresStore({ pool, prepare: 'yes' } as never), { code: 'FST_FLEET_SESSION_INVALID_OPTION', message: /invalid option prepare/ })
   const options = { pool, tableName: 't', pruneInterval: false as const }
   new PostgresStore(options).close().catch(() => {})
   t.strictSame(options, { pool, tableName: 't', pruneInterval: false }, 'the caller\'s object is left as it is')

@@ -1,16 +1,24 @@
+import { createHash } from 'node:crypto'
 import { FST_FLEET_SESSION_BACKEND } from '../errors.js'
 import type { InvalidationChannel } from '../invalidation.js'
 import { report } from '../log.js'
-import { normalizeStoreOptions, splitOptions, type StoreLogger, type StoreOptions } from '../options.js'
+import { check, normalizeStoreOptions, splitOptions, type StoreLogger, type StoreOptions } from '../options.js'
 import { BackendStore } from '../store.js'
 import { listenSource, postgresChannelName, postgresInvalidation } from './postgres-invalidation.js'
 import { lazyClient, SqlBackend, type SqlClient, type SqlDialect, type SqlStatements } from './sql-backend.js'
 import { FST_FLEET_SESSION_DRIVER_MISSING } from './sql-errors.js'
 import { identifier, poolOrUrl, SQL_DEFAULTS, sqlOptions, type SqlStoreOptions } from './sql-options.js'
 
+/** A statement as the store hands it to `pg`: with a `name`, a prepared statement of the connection. */
+export interface PgQuery {
+  text: string
+  values: unknown[]
+  name?: string
+}
+
 /** The part of a `pg.Pool` (or a `pg.Client`) the store uses. */
 export interface PgPoolLike {
-  query: (text: string, values: unknown[]) => Promise<{ rows: Array<Record<string, unknown>>, rowCount: number | null }>
+  query: (query: PgQuery) => Promise<{ rows: Array<Record<string, unknown>>, rowCount: number | null }>
   end: () => Promise<void>
 }
 
@@ -41,14 +49,23 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
    * @default 'session'
    */
   tableName?: string
+  /**
+   * Send the statements of a request (read, write, touch, destroy) as named prepared statements:
+   * PostgreSQL parses and plans each once per connection instead of at every call, about half of
+   * its work for a read. Turn it off behind a pooler that does not keep a connection's prepared
+   * statements (PgBouncer in transaction mode before 1.21, or with `max_prepared_statements = 0`).
+   * @default true
+   */
+  prepare?: boolean
 }
 
 export const POSTGRES_DEFAULTS = {
   ...SQL_DEFAULTS,
-  tableName: 'session'
+  tableName: 'session',
+  prepare: true
 } as const satisfies Required<Omit<PostgresStoreOptions, 'pool' | 'url' | 'schemaName' | keyof StoreOptions>>
 
-const POSTGRES_KEYS = ['pool', 'url', 'schemaName', 'tableName', 'createTable', 'pruneInterval', 'pruneBatch'] as const
+const POSTGRES_KEYS = ['pool', 'url', 'schemaName', 'tableName', 'prepare', 'createTable', 'pruneInterval', 'pruneBatch'] as const
 
 /** The SQL that makes the table and its index, as `postgres.sql` ships it for the default names. */
 export function postgresCreateStatements (schemaName: string | undefined, tableName: string): string[] {
@@ -90,13 +107,23 @@ function statements (table: string, create: string[]): SqlStatements {
 /** PostgreSQL's codes for a table or a schema that does not exist. */
 const MISSING = new Set(['42P01', '3F000'])
 
-const poolClient = (pool: PgPoolLike): SqlClient => ({
-  run: (text, values) => pool.query(text, values).then((result) => ({ rows: result.rows, affected: result.rowCount ?? 0 })),
+/**
+ * The statements run at every request, each with the name it is prepared under: named after its
+ * text, so that stores of other tables on the same pool never reuse a name for another statement.
+ * The rarer ones (`ids`, `count`, `prune`) are planned afresh at each call, for the rows of the day.
+ */
+function preparedNames ({ read, readText, write, refresh, remove }: SqlStatements): Map<string, string> {
+  const texts = [read, readText, write, refresh, remove].filter((text) => text !== undefined)
+  return new Map(texts.map((text) => [text, `fleet_session_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`]))
+}
+
+const poolClient = (pool: PgPoolLike, names = new Map<string, string>()): SqlClient => ({
+  run: (text, values) => pool.query({ text, values, name: names.get(text) }).then((result) => ({ rows: result.rows, affected: result.rowCount ?? 0 })),
   end: () => pool.end()
 })
 
 /** A `pg.Pool` for `url`, made on first use: bounded waits, its errors logged instead of ending the process. */
-function urlClient (url: string, timeout: number, logger: StoreLogger | false | null): SqlClient {
+function urlClient (url: string, timeout: number, logger: StoreLogger | false | null, names?: Map<string, string>): SqlClient {
   return lazyClient(async () => {
     const pg = await import('pg').catch((err: unknown) => {
       /* c8 ignore next - only without the optional peer pg installed */
@@ -104,7 +131,7 @@ function urlClient (url: string, timeout: number, logger: StoreLogger | false | 
     })
     const pool = new pg.default.Pool({ connectionString: url, connectionTimeoutMillis: 2 * timeout, query_timeout: 2 * timeout, allowExitOnIdle: true })
     pool.on('error', (err) => { report(logger, 'error', new FST_FLEET_SESSION_BACKEND('the pool', err.message, { cause: err }), {}) })
-    return poolClient(pool as unknown as PgPoolLike)
+    return poolClient(pool as unknown as PgPoolLike, names)
   })
 }
 
@@ -118,7 +145,8 @@ const isPgPool = (value: unknown): value is PgPoolLike =>
  * Statements: `get` is one `SELECT` of the live row (of its text alone when this process already
  * knows its expiry), `set` one upsert (`INSERT ... ON CONFLICT
  * DO UPDATE`), a touch or an unchanged session one `UPDATE` of `expire` (none at all while write
- * elision skips it), `destroy` one `DELETE`; expired rows are never returned. Every `pruneInterval`
+ * elision skips it), `destroy` one `DELETE`; expired rows are never returned. These are prepared
+ * statements (`prepare`). Every `pruneInterval`
  * seconds, expired rows are deleted `pruneBatch` at a time; `prune()` does it on demand.
  */
 export class PostgresStore extends BackendStore {
@@ -132,6 +160,7 @@ export class PostgresStore extends BackendStore {
     const source = poolOrUrl(own, isPgPool, 'a pg.Pool (an object with query() and end())')
     const schemaName = own.schemaName === undefined ? undefined : identifier('schemaName', own.schemaName, '')
     const tableName = identifier('tableName', own.tableName, POSTGRES_DEFAULTS.tableName)
+    const prepare = check.boolean('prepare', own.prepare, POSTGRES_DEFAULTS.prepare)
     const create = postgresCreateStatements(schemaName, tableName)
     const dialect: SqlDialect = {
       statements: statements(quotedTable(schemaName, tableName), create),
@@ -140,7 +169,8 @@ export class PostgresStore extends BackendStore {
       sqlFile: 'fastify-fleet/plugins/session/sql/postgres.sql'
     }
     const settings = normalizeStoreOptions(common)
-    const client = 'pool' in source ? poolClient(source.pool) : urlClient(source.url, settings.timeout, settings.logger)
+    const names = prepare ? preparedNames(dialect.statements) : undefined
+    const client = 'pool' in source ? poolClient(source.pool, names) : urlClient(source.url, settings.timeout, settings.logger, names)
     const backend = new SqlBackend({ client, ownClient: !('pool' in source), dialect, ...sqlOptions(own, settings) })
     super(backend, common)
     this.#backend = backend
