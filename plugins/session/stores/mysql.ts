@@ -57,14 +57,15 @@ export function mysqlCreateStatements (tableName: string): string[] {
 /**
  * The statements over express-mysql-session's table. `expires` holds whole seconds: an expiry is
  * rounded down (a session ends less than a second before its cookie, never after it; rounded up, a
- * rolled expiry would look earlier than the stored one, and write elision could not skip it).
+ * rolled expiry would look earlier than the stored one, and write elision could not skip it). So
+ * is now: against whole seconds, `expires > now` reads the same, and MySQL compares integers.
  * A missing `data` (the column allows NULL) reads as unparsable text.
  */
 function statements (table: string, create: string[]): SqlStatements {
   return {
-    read: `SELECT COALESCE(data, '') AS text, expires AS expires_at FROM ${table} WHERE session_id = ? AND expires > ?`,
-    write: `INSERT INTO ${table} (session_id, data, expires) VALUES (?, ?, FLOOR(?)) ON DUPLICATE KEY UPDATE data = VALUES(data), expires = VALUES(expires)`,
-    refresh: `UPDATE ${table} SET expires = FLOOR(?) WHERE session_id = ? AND expires > ?`,
+    read: `SELECT data AS text, expires AS expires_at FROM ${table} WHERE session_id = ?`,
+    write: `INSERT INTO ${table} (session_id, data, expires) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE data = VALUES(data), expires = VALUES(expires)`,
+    refresh: `UPDATE ${table} SET expires = ? WHERE session_id = ? AND expires > ?`,
     remove: `DELETE FROM ${table} WHERE session_id = ?`,
     ids: `SELECT session_id AS sid FROM ${table} WHERE expires > ?`,
     count: `SELECT COUNT(*) AS n FROM ${table} WHERE expires > ?`,
@@ -144,6 +145,7 @@ export class MySqlStore extends BackendStore {
       isMissingTable: (err) => (err as { errno?: number } | null)?.errno === ER_NO_SUCH_TABLE,
       table,
       sqlFile: 'fastify-fleet/plugins/session/sql/mysql.sql',
+      seconds: (ms) => Math.floor(ms / 1000),
       check: checkIndex(tableName, settings.logger)
     }
     let client: SqlClient

@@ -89,7 +89,7 @@ function statements (table: string, create: string[]): SqlStatements {
   const at = (n: number): string => `to_timestamp($${n})::timestamp`
   const live = (n: number): string => `sid = $${n} AND expire > to_timestamp($${n + 1})`
   return {
-    read: `SELECT sess::text AS text, extract(epoch FROM expire::timestamptz)::float8 AS expires_at FROM ${table} WHERE ${live(1)}`,
+    read: `SELECT sess::text AS text, extract(epoch FROM expire::timestamptz)::float8 AS expires_at FROM ${table} WHERE sid = $1`,
     // converting the expiry through the time zone is a tenth of a read's work in PostgreSQL: left
     // out when this process already knows the expiry
     readText: `SELECT sess::text AS text FROM ${table} WHERE ${live(1)}`,
@@ -166,7 +166,8 @@ export class PostgresStore extends BackendStore {
       statements: statements(quotedTable(schemaName, tableName), create),
       isMissingTable: (err) => MISSING.has((err as { code?: string } | null)?.code as string),
       table: quotedTable(schemaName, tableName),
-      sqlFile: 'fastify-fleet/plugins/session/sql/postgres.sql'
+      sqlFile: 'fastify-fleet/plugins/session/sql/postgres.sql',
+      seconds: (ms) => ms / 1000
     }
     const settings = normalizeStoreOptions(common)
     const names = prepare ? preparedNames(dialect.statements) : undefined

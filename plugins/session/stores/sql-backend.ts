@@ -24,13 +24,16 @@ export interface SqlClient {
 }
 
 /**
- * The statements of a dialect, with positional parameters in the order given. Times are passed
- * and read back in seconds since the epoch, with decimals. Each `read` row has `text` and
- * `expires_at`, each `ids` row `sid`, the `count` row `n`. A row is live while `now` is before its
- * expiry.
+ * The statements of a dialect, with positional parameters in the order given. Times are passed in
+ * seconds since the epoch as the dialect's `seconds` gives them, and read back in seconds. Each
+ * `read` row has `text` and `expires_at`, each `ids` row `sid`, the `count` row `n`. A row is live
+ * while `now` is before its expiry.
  */
 export interface SqlStatements {
-  /** `(sid, now)`: the live row of `sid`. */
+  /**
+   * `(sid)`: the row of `sid`, live or not (the backend drops an expired one: a filter on `expires`
+   * in the statement costs MySQL more than the comparison costs here).
+   */
   read: string
   /**
    * Optional, `(sid, now)`: the live row's `text` alone, for a dialect whose `read` costs more for
@@ -64,6 +67,8 @@ export interface SqlDialect {
   table: string
   /** The SQL file that creates it, as shipped (`fastify-fleet/plugins/session/sql/postgres.sql`). */
   sqlFile: string
+  /** A time (ms since the epoch) as the statements take it: seconds, with decimals or rounded down. */
+  seconds: (ms: number) => number
   /** Runs once after the table is known to be there (MySqlStore checks its index). */
   check?: (client: SqlClient) => Promise<void>
 }
@@ -83,15 +88,13 @@ export interface SqlBackendSettings {
   logger: StoreLogger | false | null
 }
 
-/** Milliseconds as the statements take them: seconds, with decimals. */
-const seconds = (ms: number): number => ms / 1000
-
 /** A prune every `interval` ms, give or take a quarter, so that hosts started together do not prune together. */
 const jittered = (interval: number): number => interval * (0.75 + Math.random() * 0.5)
 
 export class SqlBackend implements SessionBackend {
   readonly #settings: SqlBackendSettings
   readonly #statements: SqlStatements
+  readonly #seconds: (ms: number) => number
   /** Whether the first use's setup (making the table, the dialect's check) has succeeded, or there is none. */
   #ready: boolean
   #setup: Promise<void> | null = null
@@ -105,27 +108,31 @@ export class SqlBackend implements SessionBackend {
   constructor (settings: SqlBackendSettings) {
     this.#settings = settings
     this.#statements = settings.dialect.statements
+    this.#seconds = settings.dialect.seconds
     const { readText } = this.#statements
     if (readText !== undefined) {
-      this.readText = (sid) => this.#run(readText, [sid, seconds(settings.now())]).then(({ rows }) => rows[0] === undefined ? null : String(rows[0].text))
+      this.readText = (sid) => this.#run(readText, [sid, this.#seconds(settings.now())]).then(({ rows }) => rows[0] === undefined ? null : String(rows[0].text))
     }
     this.#ready = !settings.createTable && settings.dialect.check === undefined
     if (settings.pruneInterval !== false) this.#schedulePrune(settings.pruneInterval)
   }
 
   read (sid: string): Promise<StoredSession | null> {
-    return this.#run(this.#statements.read, [sid, seconds(this.#settings.now())]).then(({ rows }) => {
+    return this.#run(this.#statements.read, [sid]).then(({ rows }) => {
       const row = rows[0]
-      return row === undefined ? null : { text: String(row.text), expiresAt: Math.round(Number(row.expires_at) * 1000) }
+      if (row === undefined) return null
+      const expiresAt = Math.round(Number(row.expires_at) * 1000)
+      // a NULL text (MySQL's `data` allows it) reads as empty, unparsable text
+      return expiresAt > this.#settings.now() ? { text: String(row.text ?? ''), expiresAt } : null
     })
   }
 
   async write (sid: string, text: string, expiresAt: number): Promise<void> {
-    await this.#run(this.#statements.write, [sid, text, seconds(expiresAt)])
+    await this.#run(this.#statements.write, [sid, text, this.#seconds(expiresAt)])
   }
 
   refresh (sid: string, expiresAt: number): Promise<boolean> {
-    return this.#run(this.#statements.refresh, [seconds(expiresAt), sid, seconds(this.#settings.now())]).then(({ affected }) => affected > 0)
+    return this.#run(this.#statements.refresh, [this.#seconds(expiresAt), sid, this.#seconds(this.#settings.now())]).then(({ affected }) => affected > 0)
   }
 
   async remove (sid: string): Promise<void> {
@@ -133,12 +140,12 @@ export class SqlBackend implements SessionBackend {
   }
 
   async ids (): Promise<string[]> {
-    const { rows } = await this.#run(this.#statements.ids, [seconds(this.#settings.now())])
+    const { rows } = await this.#run(this.#statements.ids, [this.#seconds(this.#settings.now())])
     return rows.map((row) => String(row.sid))
   }
 
   async count (): Promise<number> {
-    const { rows } = await this.#run(this.#statements.count, [seconds(this.#settings.now())])
+    const { rows } = await this.#run(this.#statements.count, [this.#seconds(this.#settings.now())])
     return Number(rows[0]?.n)
   }
 
@@ -155,7 +162,7 @@ export class SqlBackend implements SessionBackend {
     const { pruneBatch, now } = this.#settings
     let total = 0
     for (;;) {
-      const { affected } = await this.#run(this.#statements.prune, [seconds(now()), pruneBatch])
+      const { affected } = await this.#run(this.#statements.prune, [this.#seconds(now()), pruneBatch])
       total += affected
       if (affected < pruneBatch || this.#closed) return total
     }
