@@ -63,7 +63,7 @@ export function mysqlCreateStatements (tableName: string): string[] {
  */
 function statements (table: string, create: string[]): SqlStatements {
   return {
-    read: `SELECT data AS text, expires AS expires_at FROM ${table} WHERE session_id = ?`,
+    read: `SELECT COALESCE(data, '') AS text, expires AS expires_at FROM ${table} WHERE session_id = ?`,
     write: `INSERT INTO ${table} (session_id, data, expires) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE data = VALUES(data), expires = VALUES(expires)`,
     refresh: `UPDATE ${table} SET expires = ? WHERE session_id = ? AND expires > ?`,
     remove: `DELETE FROM ${table} WHERE session_id = ?`,

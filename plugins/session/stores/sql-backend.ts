@@ -122,8 +122,7 @@ export class SqlBackend implements SessionBackend {
       const row = rows[0]
       if (row === undefined) return null
       const expiresAt = Math.round(Number(row.expires_at) * 1000)
-      // a NULL text (MySQL's `data` allows it) reads as empty, unparsable text
-      return expiresAt > this.#settings.now() ? { text: String(row.text ?? ''), expiresAt } : null
+      return expiresAt > this.#settings.now() ? { text: String(row.text), expiresAt } : null
     })
   }
 
