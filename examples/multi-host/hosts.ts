@@ -21,6 +21,8 @@ export interface AppHostsOptions {
   startTimeout: number
   /** The wait before a host that exited is started again, doubled after each failed start up to 30 s (ms). */
   restartDelay?: number
+  /** How long one host's rolling restart may take before the next host's begins (ms); `startTimeout` × `workers` by default. */
+  reloadTimeout?: number
 }
 
 const MAX_RESTART_DELAY = 30_000
@@ -45,7 +47,7 @@ export class AppHosts {
 
   constructor (specs: HostSpec[], opts: AppHostsOptions) {
     this.#specs = specs
-    this.#opts = { restartDelay: 1000, ...opts }
+    this.#opts = { restartDelay: 1000, reloadTimeout: opts.startTimeout * opts.workers, ...opts }
   }
 
   /** The running process of each host, in the order of the specs. */
@@ -121,7 +123,7 @@ export class AppHosts {
    */
   async reload (): Promise<void> {
     this.#reloading ??= (async () => {
-      const { log, workers, startTimeout } = this.#opts
+      const { log, workers, reloadTimeout } = this.#opts
       if (workers < 2) {
         log('SIGHUP ignored: a rolling restart needs WORKERS=2 or more on each host')
         return
@@ -134,7 +136,7 @@ export class AppHosts {
         const done = (l: ChildLine): boolean => l.msg === 'rolling restart done'
         const before = host.lines.filter(done).length
         host.child.kill('SIGHUP')
-        await host.waitForLines(done, before + 1, 'rolling restart done', startTimeout * workers).catch((err: Error) => {
+        await host.waitForLines(done, before + 1, 'rolling restart done', reloadTimeout).catch((err: Error) => {
           log(`${spec.name}: rolling restart not done`, { err: err.message })
         })
       }
