@@ -37,7 +37,7 @@ export function snapshot (session: object): Record<string, unknown> {
   const source = session as Record<string, unknown>
   const cookie = source.cookie
   if (cookie !== undefined) {
-    // always a copy: the comparison of write elision changes its expiry fields for a moment
+    // always a copy: the record is the store's own, whatever the caller does with its object later
     out.cookie = cookie !== null && typeof cookie === 'object'
       ? { ...(hasToJSON(cookie) ? cookie.toJSON() as object : cookie) }
       : cookie

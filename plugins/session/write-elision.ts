@@ -22,9 +22,7 @@ export interface KnownText {
   originalExpires: unknown
   /** The backend's expiry of the text, moved by each refresh since; `null` if it has none. */
   expiresAt: number | null
-  /** Whether this process read the text (not only wrote it). */
-  read: boolean
-  /** The text's parse, kept once the text was read twice (`keepParses`); never handed out. */
+  /** The text's parse, kept from its second sighting on (`keepParses`); never handed out. */
   parsed?: ParsedText
 }
 
@@ -67,9 +65,10 @@ export interface WriteElisionOptions {
   /** An unchanged session never has its expiry moved. */
   disableTouch: boolean
   /**
-   * Keep a copy of the parse of a text read twice (up to `FINGERPRINT_TEXT_MAX` characters), to
-   * copy on the next read of the same text and to compare a rolled session with (`json-record.ts`):
-   * for the default JSON serializer only, whose parses are plain JSON values.
+   * Keep a copy of the parse of a text read again after it was read or written (up to
+   * `FINGERPRINT_TEXT_MAX` characters), to copy on the next read of the same text and to compare a
+   * rolled session with (`json-record.ts`): for the default JSON serializer only, whose parses are
+   * plain JSON values.
    */
   keepParses: boolean
 }
@@ -77,7 +76,7 @@ export interface WriteElisionOptions {
 const fingerprint = (text: string): string => text.length > FINGERPRINT_TEXT_MAX ? hash('sha256', text, 'base64') : text
 
 function knownText (text: string, record: SessionRecord, expiresAt: number | null): KnownText {
-  const known: KnownText = { fingerprint: fingerprint(text), expires: undefined, originalExpires: undefined, expiresAt, read: false }
+  const known: KnownText = { fingerprint: fingerprint(text), expires: undefined, originalExpires: undefined, expiresAt }
   storedExpiry(known, record)
   return known
 }
@@ -102,19 +101,12 @@ export function canSkipRefresh (storedAt: number, newAt: number, now: number, to
 /**
  * The text of `record` as it would be stored with its cookie's `expires` and `originalExpires` as
  * `known` has them: a rolling cookie's expiry moves on every request, and is not what makes a
- * session changed. The cookie is the store's own copy (`snapshot`); it gets its values back.
+ * session changed. A shallow copy with a copy of the cookie: the fields keep their order, and the
+ * record is left as it is.
  */
 function textWithKnownExpiry (record: SessionRecord, known: KnownText, stringify: (r: SessionRecord) => string): string {
-  const cookie = record.cookie as Record<string, unknown>
-  const { expires, originalExpires } = cookie
-  cookie.expires = known.expires
-  cookie.originalExpires = known.originalExpires
-  try {
-    return stringify(record)
-  } finally {
-    cookie.expires = expires
-    cookie.originalExpires = originalExpires
-  }
+  const cookie = { ...record.cookie, expires: known.expires, originalExpires: known.originalExpires } as SessionRecord['cookie']
+  return stringify({ ...record, cookie })
 }
 
 /**
@@ -184,21 +176,19 @@ export class WriteElision {
     const state = this.#sessions.get(sid)
     if (state?.phase === 'writing') return
     if (state === undefined || state.text.fingerprint !== fingerprint(text)) {
-      const known = knownText(text, record, expiresAt)
-      known.read = true
-      this.#sessions.set(sid, { phase: 'stored', text: known })
+      this.#sessions.set(sid, { phase: 'stored', text: knownText(text, record, expiresAt) })
       return
     }
     // the text known already (read or written before): updated in place
     const known = state.text
     known.expiresAt = expiresAt
     storedExpiry(known, record)
-    // a text read twice is likely read again (a session that does not change): its parse is kept,
-    // a copy (the caller gets `record`); one read once is likely to change before the next read
-    if (this.#keepParses && known.read && known.parsed === undefined && text.length <= FINGERPRINT_TEXT_MAX) {
+    // a text seen before (read, or written by this process) and read now is kept as its parse, a
+    // copy (the caller gets `record`): a session that does not change is read again, one that
+    // changes is compared with it; a text seen once may never be read again
+    if (this.#keepParses && known.parsed === undefined && text.length <= FINGERPRINT_TEXT_MAX) {
       known.parsed = { record: copyJson(record), cookieExpires }
     }
-    known.read = true
   }
 
   /**
