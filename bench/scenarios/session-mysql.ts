@@ -2,7 +2,8 @@
 // fastify-fleet's MySqlStore against express-mysql-session 3, each on a mysql2/promise pool set up
 // the same way (connectionLimit 10) on the shared server (MYSQL_URL, default
 // mysql://root@127.0.0.1:3306/test). Same rows as session-postgres.ts: the read route with `rolling`,
-// the read route with `rolling: false` and the write route.
+// the read route with `rolling: false` and the write route. The write route has a floor anchor too
+// (servers/session-floor-mysql.ts): the same two statements with nothing else around them.
 // Each scenario makes a table per server from plugins/session/sql/mysql.sql (same layout and index on
 // both sides; express-mysql-session's own has no index on `expires`) before its servers start and
 // drops them after.
@@ -16,6 +17,7 @@ import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scen
 
 const fleetModule = new URL('../servers/session-fleet-mysql.js', import.meta.url)
 const anchorModule = new URL('../servers/session-anchor-express-mysql-session.js', import.meta.url)
+const floorModule = new URL('../servers/session-floor-mysql.js', import.meta.url)
 
 /** The fleet server and the express-mysql-session anchor, with `env` for both and the row's goal. */
 function servers (goal: number, env: Record<string, string> = {}): { fleet: ServerEntry, anchors: [AnchorEntry] } {
@@ -31,5 +33,15 @@ const notes = 'statements counted at the pool; mysql2 connectionLimit 10 both'
 export default defineScenarios([
   { ...common, name: 'session read (GET /me, rolling), MySqlStore on mysql2, HTTP/1.1 TLS', request: { path: '/me' }, notes, ...servers(1.5) },
   { ...common, name: 'session read (GET /me, rolling: false), MySqlStore on mysql2, HTTP/1.1 TLS', request: { path: '/me' }, notes, ...servers(1.0, { SESSION_ROLLING: 'false' }) },
-  { ...common, name: 'session write (GET /visit), MySqlStore on mysql2, HTTP/1.1 TLS', request: { path: '/visit' }, notes, ...servers(1.0) }
+  {
+    ...common,
+    name: 'session write (GET /visit), MySqlStore on mysql2, HTTP/1.1 TLS',
+    request: { path: '/visit' },
+    notes,
+    fleet: { module: fleetModule },
+    anchors: [
+      { label: 'express-mysql-session 3', module: anchorModule, goal: 1.0 },
+      { label: 'the least a store does: one SELECT, one upsert, JSON (the floor)', module: floorModule }
+    ]
+  }
 ])

@@ -5,33 +5,18 @@
 // MemoryStore (the live objects) is the copying itself, the floor for any store that copies.
 import { serve } from '../lib/serve.js'
 import { sessionApp } from '../lib/session-app.js'
+import { signedValueOf, withSignedValue } from '../lib/signed-value.js'
 
 type Callback = (err?: Error | null, value?: any) => void
 const map = new Map<string, { text: string, signed: unknown }>()
-let idKey: symbol | undefined
-let signedKey: symbol | undefined
 const store = {
   get (sid: string, cb: Callback): void {
     const entry = map.get(sid)
     if (entry === undefined) return cb(null, null)
-    const out: Record<string | symbol, unknown> = {}
-    if (idKey !== undefined && signedKey !== undefined && entry.signed !== undefined) {
-      out[idKey] = sid
-      out[signedKey] = entry.signed
-    }
-    cb(null, Object.assign(out, JSON.parse(entry.text)))
+    cb(null, Object.assign(withSignedValue(sid, entry.signed), JSON.parse(entry.text)))
   },
   set (sid: string, live: object, cb: Callback): void {
-    const session = live as Record<string | symbol, unknown>
-    if (idKey === undefined) {
-      // the Session's symbols, found once by their descriptions
-      for (const key of Object.getOwnPropertySymbols(session)) {
-        if (key.description === 'sessionId') idKey = key
-        else if (key.description === 'encryptedSessionId') signedKey = key
-      }
-    }
-    const signed = idKey !== undefined && signedKey !== undefined && session[idKey] === sid ? session[signedKey] : undefined
-    map.set(sid, { text: JSON.stringify(session), signed })
+    map.set(sid, { text: JSON.stringify(live), signed: signedValueOf(sid, live) })
     cb()
   },
   destroy (sid: string, cb: Callback): void {
