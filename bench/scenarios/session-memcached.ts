@@ -2,6 +2,8 @@
 // fastify-fleet's MemcachedStore (memjs) against connect-memcached 3 (the `memcached` client), with
 // the rows of the Redis scenario: the read route with `rolling` (every read is also a `store.set`:
 // write elision makes it at most a touch), the read route with `rolling: false`, and the write route.
+// The write route has a floor anchor too (servers/session-floor-memcached.ts): the same two commands
+// on memjs with nothing else around them.
 // Each scenario starts its own throwaway memcached, so that the commands counted in its `stats`
 // around each measured load are those of the server under load alone.
 import { memcachedCommandsMetric, startMemcachedServer } from '../lib/memcached-server.js'
@@ -10,6 +12,7 @@ import { defineScenarios, type AnchorEntry, type Scenario, type ServerEntry } fr
 
 const fleetModule = new URL('../servers/session-fleet-memcached.js', import.meta.url)
 const anchorModule = new URL('../servers/session-anchor-connect-memcached.js', import.meta.url)
+const floorModule = new URL('../servers/session-floor-memcached.js', import.meta.url)
 
 /** The fleet server and the connect-memcached anchor, with `env` for both and the row's goal. */
 function servers (goal: number, env: Record<string, string> = {}): { fleet: ServerEntry, anchors: [AnchorEntry] } {
@@ -38,5 +41,14 @@ const common = {
 export default defineScenarios([
   { ...common, name: 'session read (GET /me, rolling), MemcachedStore, HTTP/1.1 TLS', request: { path: '/me' }, ...servers(1.3) },
   { ...common, name: 'session read (GET /me, rolling: false), MemcachedStore, HTTP/1.1 TLS', request: { path: '/me' }, ...servers(1.0, { SESSION_ROLLING: 'false' }) },
-  { ...common, name: 'session write (GET /visit), MemcachedStore, HTTP/1.1 TLS', request: { path: '/visit' }, ...servers(1.0) }
+  {
+    ...common,
+    name: 'session write (GET /visit), MemcachedStore, HTTP/1.1 TLS',
+    request: { path: '/visit' },
+    fleet: { module: fleetModule },
+    anchors: [
+      { label: 'connect-memcached 3', module: anchorModule, goal: 1.0 },
+      { label: 'the least a store on memjs does: one get, one set, JSON (the floor)', module: floorModule }
+    ]
+  }
 ])
