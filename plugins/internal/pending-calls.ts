@@ -13,10 +13,8 @@ const MAX_DELAY = 2 ** 31 - 1
  * call still waiting), not a `Map`: V8 links each table a `Map` outgrows or shrinks from to its
  * successor, and under a steady churn of calls that chain of dead tables outlives young-generation
  * GCs (measured in a Fastify worker: scavenges of 4–6 ms instead of under 1 ms). One timer for the
- * earliest deadline rather than one per call, for the same reason and for speed. When no call is
- * left the timer is unref'd rather than cleared, so that nothing holds the process once every call
- * has answered, and calls one at a time do not set and clear a timer each (about 3 µs a call); it
- * is ref'd again by the next call, and once it fires with nothing pending it is gone.
+ * earliest deadline rather than one per call, for the same reason and for speed; it is cleared when
+ * no call is left, so nothing holds the process once every call has answered.
  */
 export class PendingCalls<T extends DeadlineEntry> {
   /** The calls from id `#base` on (answered ones leave `undefined` behind); none waits before `#head`. */
@@ -35,7 +33,7 @@ export class PendingCalls<T extends DeadlineEntry> {
   /** Adds a call; gives its id. */
   add (call: T): number {
     this.#slots.push(call)
-    if (this.#size++ === 0) this.#timer?.ref()
+    this.#size++
     if (call.deadline < this.#timerAt) this.#arm(call.deadline)
     return this.#base + this.#slots.length - 1
   }
@@ -49,7 +47,7 @@ export class PendingCalls<T extends DeadlineEntry> {
     slots[index] = undefined
     if (--this.#size === 0) {
       this.#reset()
-      this.#timer?.unref()
+      this.#disarm()
     } else if (index === this.#head) {
       let head = index + 1
       while (slots[head] === undefined) head++

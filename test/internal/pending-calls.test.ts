@@ -72,30 +72,6 @@ test('the timer exists only while a call is pending', async (t) => {
   t.equal(calls.take(12345), undefined, 'an unknown id is nothing')
 })
 
-test('calls one at a time share one timer: unref\'d between them, ref\'d by the next, gone once it fires', async (t) => {
-  const { calls, bound } = bounder()
-  const before = timers()
-  let set = 0
-  const setTimer = globalThis.setTimeout
-  t.teardown(() => { globalThis.setTimeout = setTimer })
-  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => { set++; return setTimer(...args) }) as typeof setTimeout
-  for (let i = 0; i < 5; i++) {
-    await bound(Promise.resolve(i), 40, 'never')
-    t.equal(timers(), before, `answered (${i}): nothing holds the process`)
-  }
-  let answer!: () => void
-  const pending = bound(new Promise<void>((resolve) => { answer = resolve }), 40, 'never')
-  t.equal(timers(), before + 1, 'a call pending: the timer holds the process again')
-  answer()
-  await pending
-  t.equal(set, 1, 'one timer set for six calls')
-  await new Promise((resolve) => setTimer(resolve, 60)) // past the 40 ms deadline the timer was set for
-  t.equal(calls.size, 0)
-  const late = bound(never, 10, 'timed out')
-  t.equal(set, 2, 'after the unref\'d timer fired with nothing pending, the next call sets a new one')
-  t.equal(await outcome(late), 'error timed out', 'which bounds it')
-})
-
 test('many answered calls are dropped from the front; takeAll empties it', async (t) => {
   const { calls, bound } = bounder()
   const answers: Array<() => void> = []
