@@ -2,8 +2,8 @@
 // `set` of the whole session, JSON in and out, through callbacks, on a memjs client made as
 // MemcachedStore makes its own (`retries: 1`, the JSON flag). Like fastify-fleet's stores it hands
 // @fastify/session back the signed cookie value (lib/signed-value.ts). No timeout, no write
-// elision, no check of what it reads: less than MemcachedStore must do, so its row against
-// connect-memcached is what the client memjs allows any store.
+// elision, no check of what it reads: less than MemcachedStore must do. Its own ratio over
+// connect-memcached (the quotient of the write row's two ratios) is what memjs allows any store.
 import memjs from 'memjs'
 import { jsonFlagSerializer } from 'fastify-fleet/session'
 import { serve } from '../lib/serve.js'
