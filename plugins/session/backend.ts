@@ -6,6 +6,8 @@
  * read as "no session", write elision. A backend only stores text under ids, until an expiry.
  */
 
+import type { SessionRecord } from './record.js'
+
 /** A value, or a promise of it: a backend may answer each call either way. */
 export type MaybePromise<T> = T | Promise<T>
 
@@ -29,8 +31,12 @@ export interface SessionBackend {
    * the store treats it as no session and removes it.
    */
   read: (sid: string) => MaybePromise<StoredSession | null>
-  /** Stores `text` under `sid` until `expiresAt` (always in the future), replacing any entry. */
-  write: (sid: string, text: string, expiresAt: number) => MaybePromise<void>
+  /**
+   * Stores `text` under `sid` until `expiresAt` (always in the future), replacing any entry.
+   * `record`: the session `text` serializes, for a backend that needs to know what the text says
+   * without parsing it again (MemcachedStore: whether its cookie states `expiresAt`); not to change.
+   */
+  write: (sid: string, text: string, expiresAt: number, record: Readonly<SessionRecord>) => MaybePromise<void>
   /** Moves the expiry of `sid`'s entry without rewriting it; `false` when there is no entry. */
   refresh: (sid: string, expiresAt: number) => MaybePromise<boolean>
   /** Removes `sid`'s entry, if any. */

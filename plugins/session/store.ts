@@ -245,11 +245,11 @@ export class BackendStore implements SessionStore {
   /** `set`'s write of `text` (`record` serialized); write elision learns its outcome. */
   #write (sid: string, text: string, record: SessionRecord, expiresAt: number): MaybePromise<void> {
     const elision = this.#elision
-    if (elision === null) return this.#calls.run('set', () => this.#backend.write(sid, text, expiresAt))
+    if (elision === null) return this.#calls.run('set', () => this.#backend.write(sid, text, expiresAt, record))
     const pending = elision.writing(sid, text, record, expiresAt)
     let written: MaybePromise<void>
     try {
-      written = this.#calls.run('set', () => this.#backend.write(sid, text, expiresAt))
+      written = this.#calls.run('set', () => this.#backend.write(sid, text, expiresAt, record))
     } catch (err) {
       elision.wrote(pending, false)
       throw err

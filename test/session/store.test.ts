@@ -41,7 +41,7 @@ test('a backend may answer synchronously; length counts the ids unless the backe
   const store = hookStore({ write: (...args) => { written.push(args) }, ids: () => ['a'] }, { now: () => 1000 })
   t.equal(await store.get('a'), null, 'null from read is no session')
   await store.set('a', { user: 'ada' })
-  t.strictSame(written, [['a', '{"user":"ada"}', 1000 + 86_400_000]], 'no cookie: expires after ttl')
+  t.strictSame(written, [['a', '{"user":"ada"}', 1000 + 86_400_000, { user: 'ada' }]], 'no cookie: expires after ttl; the backend also gets the record the text serializes')
   t.equal(await store.length(), 1)
   t.strictSame(await store.ids(), ['a'])
   t.equal(await hookStore({ count: () => 7 }).length(), 7, 'count() when the backend has it')

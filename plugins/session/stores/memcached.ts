@@ -2,7 +2,7 @@ import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { SessionBackend, StoredSession } from '../backend.js'
 import { check, JSON_SERIALIZER, normalizeStoreOptions, splitOptions, type StoreOptions } from '../options.js'
-import { timeOf } from '../record.js'
+import { timeOf, type SessionRecord } from '../record.js'
 import { BackendStore } from '../store.js'
 import { FST_FLEET_SESSION_UNSUPPORTED } from './memcached-errors.js'
 import { clientSource, type ClientSource, type MemjsClientLike, type MemjsClientOptions } from './memcached-client.js'
@@ -76,12 +76,12 @@ export function memcachedExpiry (expiresAt: number, now: number): number {
 /** 64 bits of the SHA-1 of a session text: which text an expiry key belongs to. */
 export const fingerprintOf = (text: string): string => hash('sha1', text).slice(0, 16)
 
-/** The expiry an expiry key holds, when it belongs to the text whose fingerprint is given; else `null`. */
-function expiryOf (value: Buffer | null, fingerprint: string): number | null {
+/** The expiry an expiry key holds, when it belongs to `text`; else `null`. */
+function expiryOf (value: Buffer | null, text: string): number | null {
   if (value === null) return null
   const [at, of] = value.toString().split(':')
   const expiresAt = Number(at)
-  return of === fingerprint && Number.isFinite(expiresAt) ? expiresAt : null
+  return of === fingerprintOf(text) && Number.isFinite(expiresAt) ? expiresAt : null
 }
 
 /** When the cookie of session `text` expires, if it is JSON and says so; else `null`. */
@@ -98,6 +98,8 @@ interface MemcachedBackendSettings {
   prefix: string
   expiryPrefix: string
   flushOnClear: boolean
+  /** Whether texts are the store's default JSON, which says the cookie's `expires` as the record does. */
+  json: boolean
   now: () => number
   memo: number
 }
@@ -112,21 +114,22 @@ interface MemcachedBackendSettings {
  * (connect-memcached rewrote it, knowing nothing of the expiry key), expires with its stored
  * cookie: the lifetime this store or connect-memcached gave it.
  *
- * A refresh needs the fingerprint of the text it keeps: the backend remembers the one it last read
- * or wrote of each session (write elision only refreshes a session this process read or wrote), so
- * a refresh is `touch` + `set` of the expiry key in one round trip; a session it does not know
- * (`touch()` of a session read elsewhere) is read first.
+ * A refresh needs the fingerprint of the text it keeps: the backend remembers the text it last read
+ * or wrote of each session (write elision only refreshes a session this process read or wrote; the
+ * string is the one write elision keeps), so a refresh is `touch` + `set` of the expiry key in one
+ * round trip; a session it does not know (`touch()` of a session read elsewhere) is read first.
+ * Fingerprints are taken only where an expiry key is read or written, not on every read and write.
  */
 class MemcachedBackend implements SessionBackend {
   readonly #settings: MemcachedBackendSettings
-  /** The fingerprint of the text this process last read or wrote of each session. */
-  readonly #fingerprints: LRUCache<string, string>
+  /** The text this process last read or wrote of each session. */
+  readonly #texts: LRUCache<string, string>
   #client: MemjsClientLike | null
   #making: Promise<MemjsClientLike> | null = null
 
   constructor (settings: MemcachedBackendSettings) {
     this.#settings = settings
-    this.#fingerprints = new LRUCache({ max: settings.memo })
+    this.#texts = new LRUCache({ max: settings.memo })
     this.#client = 'client' in settings.source ? settings.source.client : null
   }
 
@@ -134,7 +137,8 @@ class MemcachedBackend implements SessionBackend {
     return this.#run((client) => Promise.all([client.get(this.#key(sid)), client.get(this.#expiryKey(sid))])).then(([session, expiry]) => {
       if (session.value === null) return null
       const text = session.value.toString()
-      return { text, expiresAt: expiryOf(expiry.value, this.#learn(sid, text)) ?? textExpiry(text) }
+      this.#texts.set(sid, text)
+      return { text, expiresAt: expiryOf(expiry.value, text) ?? textExpiry(text) }
     })
   }
 
@@ -143,44 +147,47 @@ class MemcachedBackend implements SessionBackend {
     return this.#run((client) => client.get(this.#key(sid))).then(({ value }) => {
       if (value === null) return null
       const text = value.toString()
-      this.#learn(sid, text)
+      this.#texts.set(sid, text)
       return text
     })
   }
 
   /**
    * One `set` when the text's own cookie says when it expires; else (a cookie without `expires`,
-   * whose session lives `ttl`) the expiry key too. An expiry key an earlier refresh left names an
-   * earlier text: a reader ignores it.
+   * whose session lives `ttl`, or a text of another serializer) the expiry key too. An expiry key
+   * an earlier refresh left names an earlier text: a reader ignores it.
    */
-  async write (sid: string, text: string, expiresAt: number): Promise<void> {
+  async write (sid: string, text: string, expiresAt: number, record: Readonly<SessionRecord>): Promise<void> {
     const expires = memcachedExpiry(expiresAt, this.#settings.now())
-    const fingerprint = this.#learn(sid, text)
-    await this.#run((client) => textExpiry(text) === expiresAt
+    this.#texts.set(sid, text)
+    const stated = this.#settings.json ? timeOf(record.cookie?.expires) === expiresAt : textExpiry(text) === expiresAt
+    await this.#run((client) => stated
       ? client.set(this.#key(sid), text, { expires })
-      : Promise.all([client.set(this.#key(sid), text, { expires }), client.set(this.#expiryKey(sid), `${expiresAt}:${fingerprint}`, { expires })]))
+      : Promise.all([client.set(this.#key(sid), text, { expires }), client.set(this.#expiryKey(sid), `${expiresAt}:${fingerprintOf(text)}`, { expires })]))
   }
 
   refresh (sid: string, expiresAt: number): Promise<boolean> {
     const expires = memcachedExpiry(expiresAt, this.#settings.now())
     const key = this.#key(sid)
     const expiryKey = this.#expiryKey(sid)
-    const known = this.#fingerprints.get(sid)
+    const known = this.#texts.get(sid)
     return this.#run(async (client) => {
       if (known !== undefined) {
         // (an expiry key left without its session, gone meanwhile, is never read: harmless)
-        const [touched] = await Promise.all([client.touch(key, expires), client.set(expiryKey, `${expiresAt}:${known}`, { expires })])
+        const [touched] = await Promise.all([client.touch(key, expires), client.set(expiryKey, `${expiresAt}:${fingerprintOf(known)}`, { expires })])
         return touched === true
       }
       const [touched, { value }] = await Promise.all([client.touch(key, expires), client.get(key)])
       if (touched !== true || value === null) return false
-      await client.set(expiryKey, `${expiresAt}:${this.#learn(sid, value.toString())}`, { expires })
+      const text = value.toString()
+      this.#texts.set(sid, text)
+      await client.set(expiryKey, `${expiresAt}:${fingerprintOf(text)}`, { expires })
       return true
     })
   }
 
   async remove (sid: string): Promise<void> {
-    this.#fingerprints.delete(sid)
+    this.#texts.delete(sid)
     await this.#run((client) => Promise.all([client.delete(this.#key(sid)), client.delete(this.#expiryKey(sid))]))
   }
 
@@ -194,11 +201,11 @@ class MemcachedBackend implements SessionBackend {
         'Memcached can only empty the whole server (flush_all); pass flushOnClear: true if it holds nothing else')
     }
     await this.#run((client) => client.flush())
-    this.#fingerprints.clear()
+    this.#texts.clear()
   }
 
   async close (): Promise<void> {
-    this.#fingerprints.clear()
+    this.#texts.clear()
     // (a client of yours, or none made yet: nothing to quit)
     if (this.#making === null) return
     // (it fails only without memjs: nothing to quit then)
@@ -212,13 +219,6 @@ class MemcachedBackend implements SessionBackend {
 
   #expiryKey (sid: string): string {
     return this.#settings.expiryPrefix + sid
-  }
-
-  /** Remembers the fingerprint of `text`, read or written for `sid`, and returns it. */
-  #learn (sid: string, text: string): string {
-    const fingerprint = fingerprintOf(text)
-    this.#fingerprints.set(sid, fingerprint)
-    return fingerprint
   }
 
   /**
@@ -259,6 +259,7 @@ export class MemcachedStore extends BackendStore {
       prefix,
       expiryPrefix,
       flushOnClear: check.boolean('flushOnClear', own.flushOnClear, MEMCACHED_DEFAULTS.flushOnClear),
+      json: settings.serializer === JSON_SERIALIZER,
       now: settings.now,
       memo: settings.elisionMemo
     })
