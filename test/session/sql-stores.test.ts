@@ -183,5 +183,21 @@ for (const kind of SQL_KINDS) {
       for (let i = 0; i < 50 && await connections() > before; i++) await sleep(10)
       t.equal(await connections(), before, 'its connections are closed')
     })
+
+    if (kind.name === 'MySqlStore') {
+      t.test('a store of a url captures no stack trace per query (mysql2 trace: false); a pool of yours keeps its own setting', async (t) => {
+        // the driver's error (the cause of the coded one) carries the stack mysql2 captured at the
+        // query, through the store's frames, only when the pool traces
+        const causeStack = async (store: MySqlStore): Promise<string> => {
+          const err = await store.get('x').then(() => null, (err: Error) => err)
+          await store.close()
+          t.match(err, { code: 'FST_FLEET_SESSION_TABLE_MISSING' })
+          return String((err?.cause as Error | undefined)?.stack)
+        }
+        const missing = uniqueTable('nostack')
+        t.match(await causeStack(new MySqlStore({ pool, tableName: missing, pruneInterval: false })), /sql-backend/, 'a pool of yours (trace on, mysql2\'s default): the stack of the call')
+        t.notMatch(await causeStack(new MySqlStore({ url: server.url, tableName: missing, pruneInterval: false })), /sql-backend/, 'the pool made for url: no stack captured')
+      })
+    }
   })
 }

@@ -27,8 +27,8 @@ export interface MySqlStoreOptions extends SqlStoreOptions {
   /**
    * A connection URL (`mysql://user:password@host:3306/db`): the store makes a `mysql2` pool on
    * first use (the `mysql2` package must be installed), with connect and query timeouts of twice
-   * `timeout` (a backstop that frees the pool; the caller's call fails after `timeout`), and
-   * ends it on `close()`.
+   * `timeout` (a backstop that frees the pool; the caller's call fails after `timeout`) and
+   * without a stack trace captured per query (`trace: false`), and ends it on `close()`.
    * @default undefined (`pool` instead)
    */
   url?: string
@@ -93,7 +93,9 @@ function urlClient (url: string, timeout: number): SqlClient {
       /* c8 ignore next - only without the optional peer mysql2 installed */
       throw new FST_FLEET_SESSION_DRIVER_MISSING('MySqlStore({ url })', 'mysql2', 'mysql2', { cause: err })
     })
-    return poolClient(mysql.createPool({ uri: url, connectTimeout: 2 * timeout, charset: 'utf8mb4_bin' }) as unknown as MySqlPromisePoolLike, 2 * timeout)
+    // trace: false: mysql2's promise API otherwise captures a stack trace at every query, for its
+    // errors' stacks (the store's coded errors say where the call came from, the driver's is their cause)
+    return poolClient(mysql.createPool({ uri: url, connectTimeout: 2 * timeout, charset: 'utf8mb4_bin', trace: false }) as unknown as MySqlPromisePoolLike, 2 * timeout)
   })
 }
 
