@@ -6,6 +6,7 @@ import { test } from 'tap'
 import {
   EXPIRY_PREFIX, fingerprintOf, jsonFlagSerializer, MAX_RELATIVE_LIFETIME, MemcachedStore, memcachedExpiry, type MemjsClientLike
 } from '../../plugins/session/stores/memcached.js'
+import { FINGERPRINT_TEXT_MAX } from '../../plugins/session/write-elision.js'
 import { countingMemjs, memjsClient, startMemcachedServer, textCommand, uniqueMemcachedPrefix } from '../helpers/memcached-server.js'
 import { freePort } from '../helpers/redis-server.js'
 import { requireService } from '../helpers/services.js'
@@ -224,6 +225,12 @@ test('a refresh is a touch and a set of the expiry key; a session this process h
   t.strictSame(await commands(() => other.touch('s', { cookie: cookie(3 * HOUR, now) })), ['touch', 'get', 'set'], 'of a text it never saw: read first, for its fingerprint')
   const got = await new MemcachedStore({ client: counted.client, prefix }).get('s')
   t.equal(got?.cookie?.expires, new Date(now + 3 * HOUR).toISOString(), 'either way, another process reads the new expiry')
+  // a text longer than write elision keeps is remembered by its fingerprint, taken at the write
+  const notes = 'n'.repeat(FINGERPRINT_TEXT_MAX)
+  await store.set('long', { cookie: cookie(HOUR, now), notes })
+  t.strictSame(await commands(() => store.touch('long', { cookie: cookie(2 * HOUR, now) })), ['touch', 'set'], 'a long text this process wrote: one round trip too')
+  const long = await new MemcachedStore({ client: counted.client, prefix }).get('long')
+  t.strictSame([long?.cookie?.expires, long?.notes], [new Date(now + 2 * HOUR).toISOString(), notes], 'another process reads its new expiry')
   t.strictSame(await commands(() => other.touch('gone', { cookie: cookie(HOUR, now) })), ['touch', 'get'], 'a missing session: nothing written')
   t.equal(await other.get('gone'), null)
   t.strictSame(await commands(() => frozen.touch('s', { cookie: cookie(4 * HOUR, now) })), [], 'disableTouch: no command')

@@ -4,6 +4,7 @@ import type { SessionBackend, StoredSession } from '../backend.js'
 import { check, JSON_SERIALIZER, normalizeStoreOptions, splitOptions, type StoreOptions } from '../options.js'
 import { timeOf, type SessionRecord } from '../record.js'
 import { BackendStore } from '../store.js'
+import { FINGERPRINT_TEXT_MAX } from '../write-elision.js'
 import { FST_FLEET_SESSION_UNSUPPORTED } from './memcached-errors.js'
 import { clientSource, type ClientSource, type MemjsClientLike, type MemjsClientOptions } from './memcached-client.js'
 
@@ -76,6 +77,15 @@ export function memcachedExpiry (expiresAt: number, now: number): number {
 /** 64 bits of the SHA-1 of a session text: which text an expiry key belongs to. */
 export const fingerprintOf = (text: string): string => hash('sha1', text).slice(0, 16)
 
+/**
+ * A text the backend remembers: itself while short (the string write elision keeps too, so it costs
+ * a pointer), else its fingerprint, taken once, so that a long session is not held twice.
+ */
+type KnownText = string | { fingerprint: string }
+
+const knownText = (text: string): KnownText => text.length > FINGERPRINT_TEXT_MAX ? { fingerprint: fingerprintOf(text) } : text
+const fingerprintOfKnown = (known: KnownText): string => typeof known === 'string' ? fingerprintOf(known) : known.fingerprint
+
 /** The expiry an expiry key holds, when it belongs to `text`; else `null`. */
 function expiryOf (value: Buffer | null, text: string): number | null {
   if (value === null) return null
@@ -115,15 +125,15 @@ interface MemcachedBackendSettings {
  * cookie: the lifetime this store or connect-memcached gave it.
  *
  * A refresh needs the fingerprint of the text it keeps: the backend remembers the text it last read
- * or wrote of each session (write elision only refreshes a session this process read or wrote; the
- * string is the one write elision keeps), so a refresh is `touch` + `set` of the expiry key in one
- * round trip; a session it does not know (`touch()` of a session read elsewhere) is read first.
- * Fingerprints are taken only where an expiry key is read or written, not on every read and write.
+ * or wrote of each session (`KnownText`; write elision only refreshes a session this process read or
+ * wrote), so a refresh is `touch` + `set` of the expiry key in one round trip; a session it does not
+ * know (`touch()` of a session read elsewhere) is read first. The fingerprint of a short text is
+ * taken only where an expiry key is read or written, not on every read and write.
  */
 class MemcachedBackend implements SessionBackend {
   readonly #settings: MemcachedBackendSettings
   /** The text this process last read or wrote of each session. */
-  readonly #texts: LRUCache<string, string>
+  readonly #texts: LRUCache<string, KnownText>
   #client: MemjsClientLike | null
   #making: Promise<MemjsClientLike> | null = null
 
@@ -137,7 +147,7 @@ class MemcachedBackend implements SessionBackend {
     return this.#run((client) => Promise.all([client.get(this.#key(sid)), client.get(this.#expiryKey(sid))])).then(([session, expiry]) => {
       if (session.value === null) return null
       const text = session.value.toString()
-      this.#texts.set(sid, text)
+      this.#texts.set(sid, knownText(text))
       return { text, expiresAt: expiryOf(expiry.value, text) ?? textExpiry(text) }
     })
   }
@@ -147,7 +157,7 @@ class MemcachedBackend implements SessionBackend {
     return this.#run((client) => client.get(this.#key(sid))).then(({ value }) => {
       if (value === null) return null
       const text = value.toString()
-      this.#texts.set(sid, text)
+      this.#texts.set(sid, knownText(text))
       return text
     })
   }
@@ -159,7 +169,7 @@ class MemcachedBackend implements SessionBackend {
    */
   async write (sid: string, text: string, expiresAt: number, record: Readonly<SessionRecord>): Promise<void> {
     const expires = memcachedExpiry(expiresAt, this.#settings.now())
-    this.#texts.set(sid, text)
+    this.#texts.set(sid, knownText(text))
     const stated = this.#settings.json ? timeOf(record.cookie?.expires) === expiresAt : textExpiry(text) === expiresAt
     await this.#run((client) => stated
       ? client.set(this.#key(sid), text, { expires })
@@ -174,13 +184,13 @@ class MemcachedBackend implements SessionBackend {
     return this.#run(async (client) => {
       if (known !== undefined) {
         // (an expiry key left without its session, gone meanwhile, is never read: harmless)
-        const [touched] = await Promise.all([client.touch(key, expires), client.set(expiryKey, `${expiresAt}:${fingerprintOf(known)}`, { expires })])
+        const [touched] = await Promise.all([client.touch(key, expires), client.set(expiryKey, `${expiresAt}:${fingerprintOfKnown(known)}`, { expires })])
         return touched === true
       }
       const [touched, { value }] = await Promise.all([client.touch(key, expires), client.get(key)])
       if (touched !== true || value === null) return false
       const text = value.toString()
-      this.#texts.set(sid, text)
+      this.#texts.set(sid, knownText(text))
       await client.set(expiryKey, `${expiresAt}:${fingerprintOf(text)}`, { expires })
       return true
     })
