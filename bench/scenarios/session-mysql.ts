@@ -3,7 +3,9 @@
 // the same way (connectionLimit 10) on the shared server (MYSQL_URL, default
 // mysql://root@127.0.0.1:3306/test). Same rows as session-postgres.ts: the read route with `rolling`,
 // the read route with `rolling: false` and the write route. The write route has a floor anchor too
-// (servers/session-floor-mysql.ts): the same two statements with nothing else around them.
+// (servers/session-floor-mysql.ts): the same two statements with nothing else around them, and a
+// row against MySqlStore itself on a pool made with `trace: false` (SESSION_MYSQL_TRACE), what
+// mysql2's stack capture at every query costs (docs/session.md recommends turning it off).
 // Each scenario makes a table per server from plugins/session/sql/mysql.sql (same layout and index on
 // both sides; express-mysql-session's own has no index on `expires`) before its servers start and
 // drops them after.
@@ -27,9 +29,19 @@ function servers (goal: number, env: Record<string, string> = {}): { fleet: Serv
   }
 }
 
-/** The servers of a row with the floor anchor after the anchor (no goal: it does less than the store must). */
-function withFloor ({ fleet, anchors }: ReturnType<typeof servers>): { fleet: ServerEntry, anchors: [AnchorEntry, AnchorEntry] } {
-  return { fleet, anchors: [...anchors, { label: 'the least a store does: one SELECT, one upsert, JSON (the floor)', module: floorModule }] }
+/**
+ * The servers of a row with, after the anchor, the floor anchor (no goal: it does less than the store
+ * must) and MySqlStore on a pool without mysql2's per-query stack (no goal: a cost, not a rival).
+ */
+function withFloor ({ fleet, anchors }: ReturnType<typeof servers>): { fleet: ServerEntry, anchors: [AnchorEntry, AnchorEntry, AnchorEntry] } {
+  return {
+    fleet,
+    anchors: [
+      ...anchors,
+      { label: 'the least a store does: one SELECT, one upsert, JSON (the floor)', module: floorModule },
+      { label: 'MySqlStore on a pool with trace: false (what mysql2\'s stack per query costs)', module: fleetModule, env: { SESSION_MYSQL_TRACE: 'false' } }
+    ]
+  }
 }
 
 const common = { protocol: 'h1', setup: sqlSessionSetup('mysql'), prepare: loginOnce } as const

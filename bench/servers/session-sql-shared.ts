@@ -49,9 +49,12 @@ export function pgPool (): { pool: pg.Pool, statements: CallCounter } {
   return { pool, statements }
 }
 
-/** A mysql2/promise pool on `MYSQL_URL` (`connectionLimit: 10`), its statements counted. */
+/**
+ * A mysql2/promise pool on `MYSQL_URL` (`connectionLimit: 10`), its statements counted; mysql2's
+ * default `trace` (a stack captured at every query) unless `SESSION_MYSQL_TRACE=false`.
+ */
 export function mysqlPool (): { pool: mysql.Pool, statements: CallCounter } {
-  const pool = mysql.createPool({ uri: required('MYSQL_URL'), connectionLimit: POOL_SIZE })
+  const pool = mysql.createPool({ uri: required('MYSQL_URL'), connectionLimit: POOL_SIZE, trace: process.env.SESSION_MYSQL_TRACE !== 'false' })
   const statements = countCalls(pool, ['query', 'execute'], prepared
     ? (method, args) => ({ method: method === 'query' ? 'execute' : method, args })
     : undefined)
