@@ -40,6 +40,9 @@ export async function startCluster<S = undefined> (options: StartClusterOptions<
       process.exit(1)
     }
   }
-  if (opts.inProcess) return await runSingle(opts)
+  if (opts.inProcess) {
+    if (opts.execArgv.length > 0) opts.logger.warn({ execArgv: opts.execArgv }, 'execArgv applies to forked workers only: start this process with those flags')
+    return await runSingle(opts)
+  }
   return runPrimary(opts, await opts.primary())
 }

@@ -115,6 +115,15 @@ export interface StartClusterOptions<S = undefined> {
    */
   env?: Record<string, string>
   /**
+   * Extra Node.js and V8 flags of the workers, after the primary's own `process.execArgv` (which
+   * node:cluster passes on to every worker anyway), so a later flag wins: `['--max-old-space-size=512']`.
+   * Every worker gets them, replacements included. A flag Node.js refuses makes each worker exit as
+   * it starts, which stops the cluster as a crash loop. A single process (`workers: 1`) is already
+   * running: start it with the flags instead.
+   * @default []
+   */
+  execArgv?: readonly string[]
+  /**
    * Handle SIGTERM/SIGINT (drain, then exit) and SIGHUP (rolling restart), and exit the process
    * when the cluster stops. `false` leaves signals and the exit to you (`handle.stop()`).
    * @default true
@@ -150,6 +159,7 @@ export const DEFAULTS = {
   heartbeatInterval: 1000,
   heartbeatTimeout: 10000,
   env: {},
+  execArgv: [],
   signals: true
 } as const satisfies Partial<StartClusterOptions>
 
@@ -165,6 +175,7 @@ export interface NormalizedClusterOptions {
   heartbeatTimeout: number
   restart: Required<RestartOptions>
   env: Record<string, string>
+  execArgv: string[]
   signals: boolean
   onStop: () => void | Promise<void>
   logger: ClusterLogger
@@ -185,7 +196,7 @@ export function jsonLogger (write: (line: string) => void = (line) => { process.
   return { info: line(30), warn: line(40), error: line(50) }
 }
 
-const OPTION_KEYS = ['primary', 'build', 'listen', 'workers', 'shutdownTimeout', 'readyTimeout', 'heartbeatInterval', 'heartbeatTimeout', 'restart', 'env', 'signals', 'onStop', 'logger']
+const OPTION_KEYS = ['primary', 'build', 'listen', 'workers', 'shutdownTimeout', 'readyTimeout', 'heartbeatInterval', 'heartbeatTimeout', 'restart', 'env', 'execArgv', 'signals', 'onStop', 'logger']
 
 /** Validates `startCluster()`'s options (never touching the caller's object). */
 export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = process.env): NormalizedClusterOptions {
@@ -216,6 +227,11 @@ export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = proce
 
   const envIn = options.env ?? DEFAULTS.env
   if (!isObject(envIn) || Object.values(envIn).some((v) => typeof v !== 'string')) check.invalid('env', 'expected an object of strings')
+  const execArgv = options.execArgv ?? DEFAULTS.execArgv
+  // anything but a flag would be taken for the script to run
+  if (!Array.isArray(execArgv) || !execArgv.every((arg) => typeof arg === 'string' && /^-./.test(arg))) {
+    check.invalid('execArgv', `expected an array of flags (strings starting with "-"), got ${show(execArgv)}`)
+  }
   const logger = options.logger ?? jsonLogger()
   if (!isObject(logger) || !['info', 'warn', 'error'].every((level) => typeof logger[level] === 'function')) {
     check.invalid('logger', 'expected an object with info, warn and error functions')
@@ -236,6 +252,7 @@ export function normalizeOptions (input: unknown, env: NodeJS.ProcessEnv = proce
     heartbeatTimeout,
     restart,
     env: { ...envIn as Record<string, string> },
+    execArgv: [...execArgv as string[]],
     signals: check.boolean('signals', options.signals, DEFAULTS.signals),
     onStop: check.fn('onStop', options.onStop, () => {}),
     logger: logger as unknown as ClusterLogger

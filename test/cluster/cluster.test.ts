@@ -118,6 +118,36 @@ test('a crash loop stops the primary with one clear error line and exit code 1',
   }
 })
 
+test('execArgv: every worker, a replacement too, runs with the extra flags after the primary\'s own; a flag Node.js refuses is a crash loop', async (t) => {
+  const app = await startApp(t, { EXEC_ARGV: '["--stack-trace-limit=7"]' })
+  const flagsOf = async (pids: Set<number>): Promise<Array<Record<string, unknown>>> => {
+    const seen = new Map<unknown, Record<string, unknown>>()
+    for (let i = 0; i < 20 && ![...pids].every((pid) => seen.has(pid)); i++) {
+      const body = json(await (i % 2 === 0 ? h2Request : h1Request)(app.origin, '/flags'))
+      seen.set(body.pid, body)
+    }
+    return [...seen.values()]
+  }
+  const first = await flagsOf(alive(app))
+  t.strictSame(new Set(first.map((b) => b.pid)), alive(app), 'both workers answered')
+  for (const body of first) {
+    t.equal(body.stackTraceLimit, 7, 'V8 took the flag')
+    t.strictSame((body.execArgv as string[]).slice(-1), ['--stack-trace-limit=7'], 'after the primary\'s own flags')
+  }
+  const victim = first[0]?.pid as number
+  process.kill(victim, 'SIGKILL')
+  await app.waitForCount(msg('worker ready'), 3, 'the replacement ready', READY)
+  const replacement = (await flagsOf(alive(app))).find((b) => b.pid !== victim && !first.some((f) => f.pid === b.pid))
+  t.equal(replacement?.stackTraceLimit, 7, 'the replacement has the flag too')
+
+  const bad = startFixture(t, APP, {
+    TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '2', EXEC_ARGV: '["--no-such-flag-at-all"]', MAX_RESTARTS: '2', MIN_UPTIME: '60000'
+  })
+  t.strictSame(await bad.exit, 1, 'no worker can start: a crash loop ends it')
+  t.ok(bad.lines.some((l) => l.code === 'FST_FLEET_CLUSTER_CRASH_LOOP'), 'the crash-loop line')
+  t.ok(bad.lines.filter((l) => l.msg === 'worker died' && l.code === 9).length >= 2, 'Node.js refused the flag (exit code 9)')
+})
+
 test('a worker not ready within readyTimeout is killed and replaced', async (t) => {
   const port = await freePort()
   const app = startFixture(t, APP, {
@@ -129,8 +159,9 @@ test('a worker not ready within readyTimeout is killed and replaced', async (t) 
 })
 
 test('workers: 1 runs in this process; SIGTERM drains and exits 0', async (t) => {
-  const app = startFixture(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1' })
+  const app = startFixture(t, APP, { TLS_KEY: tls.key, TLS_CERT: tls.cert, PORT: String(await freePort()), WORKERS: '1', EXEC_ARGV: '["--stack-trace-limit=7"]' })
   const listening = await app.waitFor(msg('listening in a single process'), 'the single process', READY)
+  t.strictSame(app.lines.find(msg('execArgv applies to forked workers only: start this process with those flags'))?.execArgv, ['--stack-trace-limit=7'], 'execArgv cannot apply: a warning')
   const port = (listening.address as { port: number }).port
   const res = json(await h2Request(`https://127.0.0.1:${port}`, '/health'))
   t.equal(res.pid, app.child.pid, 'the process itself serves')

@@ -24,6 +24,7 @@ test('defaults', async (t) => {
   t.equal(opts.heartbeatTimeout, 10000)
   t.strictSame(opts.restart, RESTART_DEFAULTS)
   t.strictSame(opts.env, {})
+  t.strictSame(opts.execArgv, [])
   t.equal(opts.signals, true)
   t.equal(await opts.onStop(), undefined)
   t.equal(opts.primary(), undefined, 'without primary, workers get shared: undefined')
@@ -37,8 +38,10 @@ test('workers: 1 and FLEET_CLUSTER=0 run in-process', async (t) => {
 })
 
 test('the caller\'s object is not touched', async (t) => {
-  const input = Object.freeze({ build, listen: Object.freeze({ port: 8443 }), restart: Object.freeze({ factor: 2 }), env: Object.freeze({ A: 'b' }) })
+  const input = Object.freeze({ build, listen: Object.freeze({ port: 8443 }), restart: Object.freeze({ factor: 2 }), env: Object.freeze({ A: 'b' }), execArgv: Object.freeze(['--max-old-space-size=512']) })
   const opts = normalizeOptions(input, {})
+  t.strictSame(opts.execArgv, ['--max-old-space-size=512'])
+  t.not(opts.execArgv, input.execArgv)
   t.strictSame(opts.listen, { port: 8443, host: '127.0.0.1' })
   t.equal(opts.restart.factor, 2)
   t.not(opts.env, input.env)
@@ -65,6 +68,10 @@ test('invalid options are refused with FST_FLEET_CLUSTER_INVALID_OPTION', async 
     [{ build, restart: { maxRestarts: 0 } }, 'restart.maxRestarts: expected a whole number from 1 to 2147483647, got 0'],
     [{ build, env: { A: 1 } }, 'env: expected an object of strings'],
     [{ build, env: [] }, 'env: expected an object of strings'],
+    [{ build, execArgv: '--inspect' }, 'execArgv: expected an array of flags (strings starting with "-"), got "--inspect"'],
+    [{ build, execArgv: ['--inspect', 'app.js'] }, 'execArgv: expected an array of flags (strings starting with "-"), got ["--inspect","app.js"]'],
+    [{ build, execArgv: ['-'] }, 'execArgv: expected an array of flags (strings starting with "-"), got ["-"]'],
+    [{ build, execArgv: [1] }, 'execArgv: expected an array of flags (strings starting with "-"), got [1]'],
     [{ build, signals: 'yes' }, 'signals: expected a boolean, got "yes"'],
     [{ build, onStop: 1 }, 'onStop: expected a function, got 1'],
     [{ build, primary: 'setup' }, 'primary: expected a function, got "setup"'],
