@@ -18,6 +18,13 @@ export interface ServeClusterOptions {
    * @default workers
    */
   loaded?: number
+  /** `startCluster()`'s `execArgv`: extra Node.js flags of the workers. @default [] */
+  execArgv?: readonly string[]
+}
+
+/** The Node.js flags a cluster bench server gives its workers: `WORKER_FLAGS`, separated by spaces. */
+export function workerFlags (env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.WORKER_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 }
 
 /** Milliseconds a draining worker gets: the harness kills a server 3 s after its SIGTERM. */
@@ -56,7 +63,7 @@ function report (port: number): void {
  * signal handling) within `SHUTDOWN_TIMEOUT`; a harness that goes away stops the cluster too, and
  * workers whose primary dies drain and exit on their own.
  */
-export async function serveCluster ({ workers, build, loaded = workers }: ServeClusterOptions): Promise<void> {
+export async function serveCluster ({ workers, build, loaded = workers, execArgv = [] }: ServeClusterOptions): Promise<void> {
   const port = Number(process.env.PORT ?? 0)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be 0..65535, got ${process.env.PORT}`)
   // the workers of slots 0 … loaded - 1 share the reported port; a replacement (a rolling restart's,
@@ -71,6 +78,7 @@ export async function serveCluster ({ workers, build, loaded = workers }: ServeC
   const handle = await startCluster({
     workers,
     build,
+    execArgv,
     listen: { port: listenPort, host: '127.0.0.1' },
     shutdownTimeout: SHUTDOWN_TIMEOUT,
     readyTimeout: 20_000,

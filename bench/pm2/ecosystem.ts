@@ -13,6 +13,8 @@ export interface Pm2AppOptions {
   port: number
   /** Where the instances' logs go. */
   logDir: string
+  /** Node.js and V8 flags of every instance (PM2's `node_args`). @default [] */
+  nodeArgs?: readonly string[]
 }
 
 /**
@@ -35,7 +37,8 @@ export function ecosystemApp (opts: Pm2AppOptions): Record<string, unknown> {
     merge_logs: true,
     out_file: `${opts.logDir}/${opts.name}.out.log`,
     error_file: `${opts.logDir}/${opts.name}.err.log`,
-    env: { PORT: String(opts.port) }
+    env: { PORT: String(opts.port) },
+    ...(opts.nodeArgs === undefined || opts.nodeArgs.length === 0 ? {} : { node_args: [...opts.nodeArgs] })
   }
 }
 

@@ -55,15 +55,16 @@ function isDaemon (pid: number, home: string): boolean {
 }
 
 /**
- * A PM2 of its own (nothing runs yet) for `instances` instances of the app on `port`, in a new
- * temporary folder. The pm2 command line gets this process's environment without `NODE_ENV` (the
- * app runs on the development certificate) and without `NODE_OPTIONS`.
+ * A PM2 of its own (nothing runs yet) for `instances` instances of the app on `port`, each started
+ * with the Node.js flags `nodeArgs`, in a new temporary folder. The pm2 command line gets this
+ * process's environment without `NODE_ENV` (the app runs on the development certificate) and
+ * without `NODE_OPTIONS`.
  */
-export function pm2Cluster ({ name = 'fleet-bench', instances = 2, port }: { name?: string, instances?: number, port: number }): Pm2Cluster {
+export function pm2Cluster ({ name = 'fleet-bench', instances = 2, port, nodeArgs = [] }: { name?: string, instances?: number, port: number, nodeArgs?: readonly string[] }): Pm2Cluster {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-pm2-'))
   const home = join(dir, 'home')
   const ecosystem = join(dir, 'ecosystem.config.cjs')
-  writeFileSync(ecosystem, ecosystemFile({ name, script: APP, instances, port, logDir: dir }))
+  writeFileSync(ecosystem, ecosystemFile({ name, script: APP, instances, port, logDir: dir, nodeArgs }))
   const env: NodeJS.ProcessEnv = { ...process.env, PM2_HOME: home, PM2_DISCRETE_MODE: 'true' }
   delete env.NODE_ENV
   delete env.NODE_OPTIONS

@@ -10,6 +10,11 @@
 // memory of both are a section of their own (pm2/compare.ts), after the table. The second anchor runs
 // the PM2 instances with fleetWorker registered too: the per-request cost of the drain's tracking
 // (what lets a rolling restart fail no request) is then on both sides, and the ratio is the managers'.
+// Over HTTP/2 a saturated worker's heap is in one of two states (bench/README.md, "Two states of an
+// HTTP/2 server's heap"), and which one depends on the old generation's headroom, which PM2's
+// wrapper of the instance happens to enlarge. The third scenario gives both sides' workers the same
+// headroom (`--initial-old-space-size=64`: startCluster's `execArgv`, PM2's `node_args`), so that
+// its ratio is the managers' and not V8's.
 import { defineScenarios, type AnchorEntry, type ServerEntry } from '../lib/scenario.js'
 
 const fleet: ServerEntry = { module: new URL('../servers/cluster-cpu.js', import.meta.url), env: { WORKERS: '2' } }
@@ -21,7 +26,18 @@ const anchors: [AnchorEntry, ...AnchorEntry[]] = [
 ]
 const notes = 'hello route: what the process manager adds per request; server CPU includes the PM2 daemon and its instances'
 
+/** The Node.js flags of the third scenario's workers, on both sides. */
+export const HEADROOM_FLAGS = '--initial-old-space-size=64'
+const headroom = { WORKER_FLAGS: HEADROOM_FLAGS }
+
 export default defineScenarios([
   { name: 'cluster vs PM2, hello route, 2 workers, HTTP/2 (h2load)', protocol: 'h2', fleet, anchors, notes },
-  { name: 'cluster vs PM2, hello route, 2 workers, HTTP/1.1 TLS (autocannon)', protocol: 'h1', fleet, anchors, notes }
+  { name: 'cluster vs PM2, hello route, 2 workers, HTTP/1.1 TLS (autocannon)', protocol: 'h1', fleet, anchors, notes },
+  {
+    name: `cluster vs PM2, hello route, 2 workers, HTTP/2 (h2load), workers on both sides with ${HEADROOM_FLAGS}`,
+    protocol: 'h2',
+    fleet: { ...fleet, env: { ...fleet.env, ...headroom } },
+    anchors: [{ label: 'PM2 cluster mode (2 instances)', module: pm2, env: { INSTANCES: '2', ...headroom }, goal: 1.0 }],
+    notes: `${notes}; both sides' workers run with ${HEADROOM_FLAGS} (startCluster's execArgv, PM2's node_args)`
+  }
 ])

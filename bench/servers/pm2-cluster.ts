@@ -1,14 +1,14 @@
 // The cluster scenarios' app (`lib/cluster-app.ts`) under PM2 cluster mode (`pm2/app.ts`, `INSTANCES`
-// instances, default 2), as a bench server: it starts a PM2 of its own (PM2_HOME in a temporary
-// folder, `pm2/pm2.ts`) on a free port picked up front, and reports that port and the PM2 daemon's
-// pid (the process tree whose CPU is the server's) once every instance said `ready`. On SIGTERM,
-// SIGINT, IPC disconnect, a failure or any exit it kills that daemon and its instances and removes
-// the folder.
-import { freePort } from '../lib/cluster-serve.js'
+// instances, default 2, started with the Node.js flags of `WORKER_FLAGS`), as a bench server: it
+// starts a PM2 of its own (PM2_HOME in a temporary folder, `pm2/pm2.ts`) on a free port picked up
+// front, and reports that port and the PM2 daemon's pid (the process tree whose CPU is the server's)
+// once every instance said `ready`. On SIGTERM, SIGINT, IPC disconnect, a failure or any exit it
+// kills that daemon and its instances and removes the folder.
+import { freePort, workerFlags } from '../lib/cluster-serve.js'
 import type { ListeningMessage } from '../lib/serve.js'
 import { errorLog, pm2Cluster } from '../pm2/pm2.js'
 
-const pm2 = pm2Cluster({ instances: Number(process.env.INSTANCES ?? 2), port: await freePort() })
+const pm2 = pm2Cluster({ instances: Number(process.env.INSTANCES ?? 2), port: await freePort(), nodeArgs: workerFlags() })
 process.on('exit', pm2.kill)
 const stop = (): void => process.exit(0)
 process.once('SIGTERM', stop)

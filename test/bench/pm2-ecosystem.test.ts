@@ -20,6 +20,14 @@ test('ecosystemApp: cluster mode, the graceful settings, the port in the environ
   t.strictSame(PM2_GRACEFUL, { wait_ready: true, listen_timeout: 10_000, kill_timeout: 3000 })
 })
 
+test('ecosystemApp: Node.js flags of the instances as PM2\'s node_args, none without them', async (t) => {
+  const flags = Object.freeze(['--initial-old-space-size=64'])
+  const app = ecosystemApp({ ...opts, nodeArgs: flags })
+  t.strictSame(app.node_args, ['--initial-old-space-size=64'])
+  t.not(app.node_args, flags, 'a copy')
+  t.strictSame(ecosystemApp({ ...opts, nodeArgs: [] }), ecosystemApp(opts), 'an empty list writes no node_args')
+})
+
 test('ecosystemFile: a CommonJS module exporting { apps: [app] }', async (t) => {
   const text = ecosystemFile(opts)
   t.match(text, /^module\.exports = \{\n/)
