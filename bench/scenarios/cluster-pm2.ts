@@ -27,7 +27,7 @@ const anchors: [AnchorEntry, ...AnchorEntry[]] = [
 const notes = 'hello route: what the process manager adds per request; server CPU includes the PM2 daemon and its instances'
 
 /** The Node.js flags of the third scenario's workers, on both sides. */
-export const HEADROOM_FLAGS = '--initial-old-space-size=64'
+const HEADROOM_FLAGS = '--initial-old-space-size=64'
 const headroom = { WORKER_FLAGS: HEADROOM_FLAGS }
 
 export default defineScenarios([

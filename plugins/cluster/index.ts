@@ -44,5 +44,7 @@ export async function startCluster<S = undefined> (options: StartClusterOptions<
     if (opts.execArgv.length > 0) opts.logger.warn({ execArgv: opts.execArgv }, 'execArgv applies to forked workers only: start this process with those flags')
     return await runSingle(opts)
   }
+  // node:cluster's settings hold for every later fork: replacements get the same flags
+  if (opts.execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...opts.execArgv] })
   return runPrimary(opts, await opts.primary())
 }

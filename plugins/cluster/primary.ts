@@ -98,9 +98,6 @@ export function runPrimary (opts: NormalizedClusterOptions, shared: unknown): Pr
   // IPC drops undefined: null stands for it, and the worker turns it back
   bus.handle(TOPICS.shared, () => ({ shared: shared ?? null, none: shared === undefined }))
 
-  // node:cluster's settings hold for every later fork: replacements get the same flags
-  if (opts.execArgv.length > 0) cluster.setupPrimary({ execArgv: [...process.execArgv, ...opts.execArgv] })
-
   const info = (t: Tracked): WorkerInfo => ({ id: t.id, pid: t.pid, slot: t.slot, state: t.state, startedAt: t.startedAt })
 
   function fork (slot: number, candidate = false): Tracked {
